@@ -1,0 +1,193 @@
+"""Layout of the decoded program and of the machine state the engine runs on.
+
+The decoder (``emu.program.decode``) writes these arrays and the engine
+(``emu.engine.core``) reads them; nothing else looks inside.
+
+Decoded program
+---------------
+``code``: int64[n_instructions, N_FIELDS], one row per instruction, columns F_*.
+Operands live in three parallel arrays indexed from ``code[pc, F_SRC]`` (sources)
+and ``code[pc, F_DST]`` (destinations):
+
+    opnd_kind[i]  OK_* (register, immediate, special register, sink)
+    opnd_val[i]   register slot | immediate bits (int64) | special-register id
+    opnd_f[i]     the immediate as a float64 value (for float instructions)
+
+Register file
+-------------
+``regs``: int64[n_slots, n_threads_of_cta]. Every PTX register of every function
+gets one slot (predicates too, holding 0 or 1). A 32-bit result is written to
+the low half of the slot through a uint32/float32 view (``regs.view(np.uint32)``
+has shape [n_slots, 2*n_threads]; thread t's low half is column 2*t). Readers
+always take the width of the instruction's type from the low bits, so the
+upper half of a 32-bit register is never looked at.
+
+Addresses
+---------
+Generic addresses (what ``ld``/``st`` without a state space use, and what
+``cvta`` produces) partition one 64-bit space into windows: the shared window
+maps to the CTA's shared memory, the local window to the thread's local
+memory, and everything else is global memory (the device heap).
+"""
+
+# ------------------------------------------------------------ code columns
+F_OP = 0          # opcode id (emu.isa.table.OPCODE_ID)
+F_TY = 1          # primary type id (TY_*)
+F_TY2 = 2         # secondary type: cvt source type, setp comparison type, ...
+F_RND = 3         # rounding mode RND_*
+F_FLAGS = 4       # FL_* bit set
+F_SUB = 5         # sub-operation: comparison, atomic op, shuffle mode, vote mode, bool op, mul mode
+F_GUARD = 6       # guard predicate slot, or -1
+F_GUARD_NEG = 7   # 1 if the guard is @!%p
+F_TARGET = 8      # branch target pc / callee entry pc
+F_RECONV = 9      # immediate post-dominator pc of a branch (reconvergence point); PC_NEVER if none
+F_SPACE = 10      # state space SP_* of a memory instruction
+F_VEC = 11        # vector width of ld/st (1, 2, 4)
+F_SRC = 12        # first source operand index
+F_NSRC = 13
+F_DST = 14        # first destination operand index
+F_NDST = 15
+F_OFFSET = 16     # address offset of a memory operand (bytes)
+F_CLASS = 17      # instruction class id (emu.isa.table.CLASS_ID)
+F_AUX = 18        # opcode-specific extra (call: callee frame info index; bar: barrier id)
+F_WIDTH = 19      # access size in bytes of one element for memory ops / bit width of the type
+N_FIELDS = 20
+
+PC_NEVER = -1     # a branch whose paths never meet again (one side exits)
+
+# ------------------------------------------------------------ operand kinds
+OK_NONE = 0
+OK_REG = 1
+OK_IMM = 2
+OK_SPECIAL = 3
+OK_SINK = 4
+
+# ------------------------------------------------------------ types
+# id = kind * 16 + log2(bytes)   (kind: unsigned, signed, bits, float, pred, bf16 family, packed halves)
+TK_U, TK_S, TK_B, TK_F, TK_PRED, TK_BF, TK_F16X2, TK_BF16X2 = range(8)
+TYPE_IDS = {
+    "u8": TK_U * 16 + 0, "u16": TK_U * 16 + 1, "u32": TK_U * 16 + 2, "u64": TK_U * 16 + 3,
+    "s8": TK_S * 16 + 0, "s16": TK_S * 16 + 1, "s32": TK_S * 16 + 2, "s64": TK_S * 16 + 3,
+    "b8": TK_B * 16 + 0, "b16": TK_B * 16 + 1, "b32": TK_B * 16 + 2, "b64": TK_B * 16 + 3,
+    "b128": TK_B * 16 + 4,
+    "f16": TK_F * 16 + 1, "f32": TK_F * 16 + 2, "f64": TK_F * 16 + 3,
+    "pred": TK_PRED * 16 + 0,
+    "bf16": TK_BF * 16 + 1,
+    "f16x2": TK_F16X2 * 16 + 2,
+    "bf16x2": TK_BF16X2 * 16 + 2,
+    "tf32": TK_F * 16 + 6,   # a 32-bit container; only cvt and mma use it
+}
+TY_NONE = -1
+TY_F16 = TYPE_IDS["f16"]
+TY_F32 = TYPE_IDS["f32"]
+TY_F64 = TYPE_IDS["f64"]
+TY_BF16 = TYPE_IDS["bf16"]
+TY_F16X2 = TYPE_IDS["f16x2"]
+TY_BF16X2 = TYPE_IDS["bf16x2"]
+TY_TF32 = TYPE_IDS["tf32"]
+TY_PRED = TYPE_IDS["pred"]
+
+# ------------------------------------------------------------ rounding modes (same numbers as emu.numerics.formats)
+RND_NONE = -1
+RND_RN, RND_RZ, RND_RM, RND_RP, RND_RNA = 0, 1, 2, 3, 4
+RND_IS_INTEGER = 8   # added to the mode for cvt's integer rounding (.rni .rzi .rmi .rpi)
+
+# ------------------------------------------------------------ flags
+FL_FTZ = 1
+FL_SAT = 2
+FL_APPROX = 4
+FL_FULL = 8
+FL_NC = 16            # ld.global.nc (read-only path)
+FL_UNI = 32
+FL_RELU = 64
+FL_SATFINITE = 128
+FL_CC = 256           # carry (add.cc / addc): carry in/out through the thread's CC flag
+FL_CARRY_IN = 512     # addc / subc
+FL_ABS = 1024
+FL_NAN = 2048         # min/max .NaN
+
+# ------------------------------------------------------------ sub-operations
+# mul / mad modes
+MUL_LO, MUL_HI, MUL_WIDE = 0, 1, 2
+# comparisons (setp/set/slct): ordered, then unordered variants
+CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE = 0, 1, 2, 3, 4, 5
+CMP_LO, CMP_LS, CMP_HI, CMP_HS = 6, 7, 8, 9
+CMP_EQU, CMP_NEU, CMP_LTU, CMP_LEU, CMP_GTU, CMP_GEU = 10, 11, 12, 13, 14, 15
+CMP_NUM, CMP_NAN = 16, 17
+CMP_NAMES = {
+    "eq": CMP_EQ, "ne": CMP_NE, "lt": CMP_LT, "le": CMP_LE, "gt": CMP_GT, "ge": CMP_GE,
+    "lo": CMP_LO, "ls": CMP_LS, "hi": CMP_HI, "hs": CMP_HS,
+    "equ": CMP_EQU, "neu": CMP_NEU, "ltu": CMP_LTU, "leu": CMP_LEU, "gtu": CMP_GTU, "geu": CMP_GEU,
+    "num": CMP_NUM, "nan": CMP_NAN,
+}
+# boolean combination of setp (setp.lt.and ...)
+BOOL_NONE, BOOL_AND, BOOL_OR, BOOL_XOR = 0, 1, 2, 3
+# atomic operations
+ATOM_ADD, ATOM_MIN, ATOM_MAX, ATOM_EXCH, ATOM_CAS, ATOM_AND, ATOM_OR, ATOM_XOR, ATOM_INC, ATOM_DEC = range(10)
+ATOM_NAMES = {"add": ATOM_ADD, "min": ATOM_MIN, "max": ATOM_MAX, "exch": ATOM_EXCH, "cas": ATOM_CAS,
+              "and": ATOM_AND, "or": ATOM_OR, "xor": ATOM_XOR, "inc": ATOM_INC, "dec": ATOM_DEC}
+# shfl modes
+SHFL_UP, SHFL_DOWN, SHFL_BFLY, SHFL_IDX = 0, 1, 2, 3
+# vote modes
+VOTE_ALL, VOTE_ANY, VOTE_UNI, VOTE_BALLOT = 0, 1, 2, 3
+# testp classes
+TESTP_FINITE, TESTP_INFINITE, TESTP_NUMBER, TESTP_NOTANUMBER, TESTP_NORMAL, TESTP_SUBNORMAL = range(6)
+# shf modes (F_SUB) with F_FLAGS bit FL_SAT meaning .clamp is not used: SHF_L/R and clamp/wrap
+SHF_L_CLAMP, SHF_L_WRAP, SHF_R_CLAMP, SHF_R_WRAP = 0, 1, 2, 3
+# barrier kinds (F_SUB of bar/barrier)
+BAR_SYNC, BAR_ARRIVE, BAR_RED_POPC, BAR_RED_AND, BAR_RED_OR, BAR_WARP_SYNC = range(6)
+# mov / cvt variants (F_SUB of mov)
+MOV_PLAIN, MOV_PACK, MOV_UNPACK = 0, 1, 2
+# cvta direction (F_SUB)
+CVTA_TO_GENERIC, CVTA_TO_SPACE = 0, 1
+# control sub-ops (F_SUB of call)
+CALL_FUNC, CALL_VPRINTF = 0, 1
+# redux ops
+REDUX_ADD, REDUX_MIN, REDUX_MAX, REDUX_AND, REDUX_OR, REDUX_XOR = range(6)
+
+# ------------------------------------------------------------ state spaces
+SP_GENERIC, SP_GLOBAL, SP_SHARED, SP_LOCAL, SP_PARAM, SP_CONST = range(6)
+SPACE_NAMES = {"global": SP_GLOBAL, "shared": SP_SHARED, "local": SP_LOCAL, "param": SP_PARAM, "const": SP_CONST}
+
+# ------------------------------------------------------------ special registers (OK_SPECIAL values)
+SR_TID_X, SR_TID_Y, SR_TID_Z = 0, 1, 2
+SR_NTID_X, SR_NTID_Y, SR_NTID_Z = 3, 4, 5
+SR_CTAID_X, SR_CTAID_Y, SR_CTAID_Z = 6, 7, 8
+SR_NCTAID_X, SR_NCTAID_Y, SR_NCTAID_Z = 9, 10, 11
+SR_LANEID, SR_WARPID, SR_NWARPID, SR_SMID, SR_NSMID = 12, 13, 14, 15, 16
+SR_CLOCK, SR_CLOCK64, SR_GLOBALTIMER = 17, 18, 19
+SR_LANEMASK_EQ, SR_LANEMASK_LT, SR_LANEMASK_LE, SR_LANEMASK_GT, SR_LANEMASK_GE = 20, 21, 22, 23, 24
+SR_DYNAMIC_SMEM_SIZE, SR_TOTAL_SMEM_SIZE = 25, 26
+SPECIAL_IDS = {
+    ("tid", "x"): SR_TID_X, ("tid", "y"): SR_TID_Y, ("tid", "z"): SR_TID_Z,
+    ("ntid", "x"): SR_NTID_X, ("ntid", "y"): SR_NTID_Y, ("ntid", "z"): SR_NTID_Z,
+    ("ctaid", "x"): SR_CTAID_X, ("ctaid", "y"): SR_CTAID_Y, ("ctaid", "z"): SR_CTAID_Z,
+    ("nctaid", "x"): SR_NCTAID_X, ("nctaid", "y"): SR_NCTAID_Y, ("nctaid", "z"): SR_NCTAID_Z,
+    ("laneid", None): SR_LANEID, ("warpid", None): SR_WARPID, ("nwarpid", None): SR_NWARPID,
+    ("smid", None): SR_SMID, ("nsmid", None): SR_NSMID,
+    ("clock", None): SR_CLOCK, ("clock64", None): SR_CLOCK64, ("globaltimer", None): SR_GLOBALTIMER,
+    ("lanemask_eq", None): SR_LANEMASK_EQ, ("lanemask_lt", None): SR_LANEMASK_LT,
+    ("lanemask_le", None): SR_LANEMASK_LE, ("lanemask_gt", None): SR_LANEMASK_GT,
+    ("lanemask_ge", None): SR_LANEMASK_GE,
+    ("dynamic_smem_size", None): SR_DYNAMIC_SMEM_SIZE, ("total_smem_size", None): SR_TOTAL_SMEM_SIZE,
+}
+
+# ------------------------------------------------------------ generic address windows
+SHARED_WINDOW = 0x0000_1000_0000_0000
+LOCAL_WINDOW = 0x0000_2000_0000_0000
+WINDOW_SIZE = 0x0000_0001_0000_0000
+GLOBAL_BASE = 0x0000_7000_0000_0000   # first byte of the device heap
+
+# ------------------------------------------------------------ errors reported by the engine (err[0])
+ERR_NONE = 0
+ERR_OUT_OF_BOUNDS = 1
+ERR_MISALIGNED = 2
+ERR_DEADLOCK = 3
+ERR_BUDGET = 4
+ERR_TRAP = 5
+ERR_UNSUPPORTED = 6     # a decoded combination the engine does not execute
+ERR_CALL_DEPTH = 7
+ERR_PRINT_BUFFER = 8
+# err array fields
+E_CODE, E_PC, E_CTA, E_THREAD, E_ADDR, E_SPACE, E_SIZE, E_WRITE, E_INFO = range(9)
+N_ERR = 9

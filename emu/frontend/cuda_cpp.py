@@ -1,0 +1,90 @@
+"""CUDA C++ source -> PTX with NVRTC (from the cuda-bindings wheel), through the compile cache."""
+from __future__ import annotations
+
+import functools
+import os
+
+from cuda.bindings import nvrtc
+from cuda.pathfinder import find_nvidia_header_directory
+
+from . import cache
+from .errors import CompileError
+from .kernel import CompiledKernel, choose_entry, entry_source_line
+
+#: Header folders of the CUDA wheels: ``cuda_runtime.h``, ``cuda_fp16.h`` and
+#: ``mma.h`` (cudart), the ``crt/`` headers ``mma.h`` includes (nvcc), and
+#: ``cuda/std``, ``cuda/barrier``, CUB (cccl).
+_HEADER_LIBS = ("cudart", "nvcc", "cccl")
+
+
+def compile_cuda_source(source: str, kernel_name: str | None, cc: tuple[int, int],
+                        options=(), *, filename: str = "kernel.cu") -> CompiledKernel:
+    """Compile CUDA C++ ``source`` to PTX for ``compute_XY`` and pick one kernel.
+
+    ``kernel_name`` is the kernel as C++ names it: ``"vectorAdd"``,
+    ``"ns::scale<float>"`` (which also instantiates the template) or an
+    ``extern "C"`` name; NVRTC lowers it to the mangled ``.entry``. With
+    ``None`` the source must define exactly one kernel. ``filename`` names
+    the source in the PTX's ``.file`` and in diagnostics (made absolute,
+    as NVRTC would). ``options`` are extra NVRTC options. The PTX has no
+    numba types (``arg_types`` is ``None``); ``params`` lists what it takes.
+    On failure the ``CompileError`` carries NVRTC's log.
+    """
+    cc = (int(cc[0]), int(cc[1]))
+    path = os.path.abspath(filename)
+    opts = [f"--gpu-architecture=compute_{cc[0]}{cc[1]}", "-lineinfo",
+            *(f"-I{d}" for d in _include_dirs()), *options]
+    key = cache.make_key("nvrtc", source, path, kernel_name, opts, list(_nvrtc_version()))
+    record = cache.get(key)
+    if record is None:
+        record = _compile(source, path, kernel_name, opts)
+        cache.put(key, record)
+    ptx, entry = record["ptx"], record["entry"]
+    return CompiledKernel(name=kernel_name or entry, ptx=ptx, entry=entry, arg_types=None,
+                          source_file=path, first_line=entry_source_line(ptx, entry) or 1, cc=cc)
+
+
+def _compile(source: str, path: str, kernel_name: str | None, opts: list[str]) -> dict:
+    prog = _check(nvrtc.nvrtcCreateProgram(source.encode(), path.encode(), 0, [], []))
+    try:
+        if kernel_name is not None:
+            _check(nvrtc.nvrtcAddNameExpression(prog, kernel_name.encode()))
+        (result,) = nvrtc.nvrtcCompileProgram(prog, len(opts), [o.encode() for o in opts])
+        if result != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+            raise CompileError(f"NVRTC could not compile {path} ({opts[0]}):\n{_log(prog)}")
+        size = _check(nvrtc.nvrtcGetPTXSize(prog))
+        buf = b" " * size
+        _check(nvrtc.nvrtcGetPTX(prog, buf))
+        ptx = buf.rstrip(b"\0").decode()
+        lowered = None if kernel_name is None else _check(nvrtc.nvrtcGetLoweredName(prog, kernel_name.encode())).decode()
+    finally:
+        nvrtc.nvrtcDestroyProgram(prog)
+    return {"ptx": ptx, "entry": choose_entry(ptx, lowered)}
+
+
+def _log(prog) -> str:
+    size = _check(nvrtc.nvrtcGetProgramLogSize(prog))
+    buf = b" " * size
+    _check(nvrtc.nvrtcGetProgramLog(prog, buf))
+    return buf.rstrip(b"\0").decode(errors="replace").strip()
+
+
+def _check(result):
+    """Unwrap a cuda-bindings ``(status, value...)`` tuple, raising on a failed status."""
+    status, *values = result
+    if status != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        _, text = nvrtc.nvrtcGetErrorString(status)
+        raise CompileError(f"NVRTC call failed: {text.decode()}")
+    return values[0] if values else None
+
+
+@functools.cache
+def _include_dirs() -> tuple[str, ...]:
+    return tuple(d for d in map(find_nvidia_header_directory, _HEADER_LIBS) if d is not None)
+
+
+@functools.cache
+def _nvrtc_version() -> tuple[int, int]:
+    status, major, minor = nvrtc.nvrtcVersion()
+    _check((status,))
+    return major, minor

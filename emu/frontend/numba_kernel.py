@@ -1,0 +1,143 @@
+"""numba.cuda kernels -> PTX, typed from the launch arguments, through the compile cache."""
+from __future__ import annotations
+
+import collections
+import contextlib
+import importlib.metadata
+import inspect
+import sys
+import types as pytypes
+import weakref
+from types import SimpleNamespace
+
+import numba.cuda.dispatcher as cuda_dispatcher
+from numba import cuda
+from numba.core import types
+from numba.cuda.core.compiler_lock import global_compiler_lock
+from numba.cuda.typing.typeof import Purpose, typeof
+
+from . import cache
+from .errors import CompileError, KernelArgumentError
+from .fingerprint import describe_options, fingerprint
+from .kernel import CompiledKernel, choose_entry
+
+#: Kernel parameter types the emulator can pass; numba types anything else it can
+#: (lists, dicts, ...) but a kernel launch cannot take it.
+_PASSABLE = (types.Array, types.Number, types.Boolean)
+
+#: ``compile_ptx`` keywords honoured from the dispatcher's ``targetoptions``.
+_PTX_OPTIONS = ("debug", "fastmath", "opt", "forceinline", "launch_bounds")
+
+_TOOLCHAIN = (importlib.metadata.version("numba-cuda"), importlib.metadata.version("numba"),
+              list(sys.version_info[:2]))
+
+#: Device-function overloads compiled by emu: dispatcher -> {(cc, digest): overloads}.
+_device_overloads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compile_numba_kernel(kernel, args, cc: tuple[int, int]) -> CompiledKernel:
+    """Compile ``kernel`` to PTX for compute capability ``cc``, typed from launch ``args``.
+
+    ``kernel`` is a ``@cuda.jit`` dispatcher (its ``fastmath``, ``opt``,
+    ``debug``, ``forceinline`` and ``launch_bounds`` are honoured) or a plain
+    Python function. Each of ``args`` is a numpy array (any layout, read-only
+    ones become ``readonly`` array types), a Python or numpy scalar, or a
+    numba type standing for a value of that type. ``lineinfo`` is always on,
+    so the PTX maps back to source lines. The PTX comes from the compile
+    cache when the kernel, what it references, the types and ``cc`` match.
+    """
+    pyfunc, options = _function_and_options(kernel)
+    arg_types = infer_arg_types(pyfunc, args)
+    cc = (int(cc[0]), int(cc[1]))
+    fp = fingerprint(pyfunc)
+    key = cache.make_key("numba", fp.digest, [t.name for t in arg_types], list(cc),
+                         describe_options(options), _TOOLCHAIN)
+    record = cache.get(key)
+    if record is None:
+        with _offline_device(cc, fp.device_functions):
+            ptx, _ = cuda.compile_ptx(pyfunc, arg_types, cc=cc, lineinfo=True,
+                                      **{k: options[k] for k in _PTX_OPTIONS if k in options})
+        record = {"ptx": ptx, "entry": choose_entry(ptx, None)}
+        cache.put(key, record)
+    code = pyfunc.__code__
+    return CompiledKernel(name=pyfunc.__name__, ptx=record["ptx"], entry=record["entry"],
+                          arg_types=arg_types, source_file=code.co_filename,
+                          first_line=code.co_firstlineno, cc=cc)
+
+
+def infer_arg_types(pyfunc, args) -> tuple:
+    """The numba type of each launch argument, as numba's own launch would infer it."""
+    try:
+        inspect.signature(pyfunc).bind(*args)
+    except TypeError as exc:
+        raise KernelArgumentError(f"kernel {pyfunc.__name__!r}: {exc}") from None
+    names = list(inspect.signature(pyfunc).parameters)
+    return tuple(_arg_type(pyfunc.__name__, i, names[min(i, len(names) - 1)], value)
+                 for i, value in enumerate(args))
+
+
+def _arg_type(kernel_name: str, position: int, param: str, value):
+    if isinstance(value, types.Type):
+        ty, reason = value, None
+    else:
+        try:
+            ty, reason = typeof(value, Purpose.argument), None
+        except (ValueError, TypeError) as exc:
+            ty, reason = None, str(exc)
+    if ty is not None and not isinstance(ty, _PASSABLE):
+        reason = f"numba types it as {ty}, which is not an array or a scalar"
+    elif isinstance(ty, types.Array) and isinstance(ty.dtype, types.PyObject):
+        reason = "an array of Python objects has no device representation"
+    if reason is None:
+        return ty
+    raise KernelArgumentError(
+        f"kernel {kernel_name!r}, argument {position} ({param!r}): cannot pass a value of type "
+        f"{type(value).__module__}.{type(value).__qualname__} ({reason}); kernel arguments are "
+        "numpy arrays and bool, int, float, complex or numpy scalars")
+
+
+def _function_and_options(kernel) -> tuple[pytypes.FunctionType, dict]:
+    if isinstance(kernel, cuda_dispatcher.CUDADispatcher):
+        options = kernel.targetoptions
+        name = kernel.py_func.__name__
+        if options.get("device"):
+            raise TypeError(f"{name!r} is a device function (@cuda.jit(device=True)); "
+                            "only kernels can be launched")
+        if options.get("link"):
+            raise CompileError(f"kernel {name!r} links external code {list(options['link'])}; "
+                               "emu runs only PTX compiled from the kernel's own source")
+        return kernel.py_func, options
+    if isinstance(kernel, pytypes.FunctionType):
+        return kernel, {}
+    raise TypeError(f"expected a @cuda.jit kernel or a Python function, got {type(kernel).__qualname__}")
+
+
+@contextlib.contextmanager
+def _offline_device(cc: tuple[int, int], device_functions):
+    """Let numba-cuda compile the device functions a kernel calls, for ``cc``, with no GPU.
+
+    ``CUDADispatcher.compile_device`` asks the current GPU for its compute
+    capability, which raises without a driver: for the duration of the
+    compile it is answered with ``cc``. It also keeps compiled overloads
+    keyed by argument types only, with the globals they read frozen at their
+    first compile: reused, they would carry code lowered for another ``cc``
+    (fastmath ``tanh``, bf16 and atomics differ) or stale constants into PTX
+    cached under a key that says otherwise. So meanwhile each device function
+    gets overloads of its own per ``cc`` and per digest of its code and
+    globals (``device_functions`` holds ``(dispatcher, digest)`` pairs): the
+    PTX is what a fresh process would compile. The compiler lock keeps other
+    threads' compiles out of this window.
+    """
+    with global_compiler_lock:
+        saved_device = cuda_dispatcher.get_current_device
+        saved_overloads = [(d, d.overloads) for d, _ in device_functions]
+        cuda_dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=cc)
+        for d, digest in device_functions:
+            d.overloads = _device_overloads.setdefault(d, {}).setdefault(
+                (cc, digest), collections.OrderedDict())
+        try:
+            yield
+        finally:
+            cuda_dispatcher.get_current_device = saved_device
+            for d, overloads in saved_overloads:
+                d.overloads = overloads

@@ -1,0 +1,21 @@
+"""Kernel library: numba.cuda kernels (plus one CUDA C++ kernel), each with a numba
+@njit CPU twin that is its reference, described uniformly as KernelCase entries."""
+
+from . import conv, cuda_cpp, elementwise, gemm, histogram, misc, reduction, softmax, transpose
+from .case import KernelCase
+
+KERNELS: list[KernelCase] = [
+    *elementwise.CASES,
+    *gemm.CASES,
+    *reduction.CASES,
+    *histogram.CASES,
+    *transpose.CASES,
+    *conv.CASES,
+    *softmax.CASES,
+    *misc.CASES,
+    *cuda_cpp.CASES,
+]
+
+BY_NAME: dict[str, KernelCase] = {case.name: case for case in KERNELS}
+
+__all__ = ["KERNELS", "BY_NAME", "KernelCase"]
