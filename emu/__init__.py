@@ -1,0 +1,7 @@
+"""emu: a cycle-approximate GPU emulator that runs numba.cuda and CUDA C++ kernels from their PTX."""
+from emu.errors import EmuError, KernelFault, LaunchError, UnsupportedPTXError
+from emu.launch import GPU, Run, compile_cuda, ptx_kernel
+
+__all__ = ["GPU", "Run", "compile_cuda", "ptx_kernel", "EmuError", "KernelFault", "LaunchError",
+           "UnsupportedPTXError"]
+__version__ = "0.1.0"

@@ -36,12 +36,13 @@ def bits_f32(b: int) -> float:
     return struct.unpack("<f", struct.pack("<I", b))[0]
 
 
-def f64_bits(x: float) -> int:
-    return struct.unpack("<Q", struct.pack("<d", x))[0]
+def f64_bits(x: float) -> np.uint64:
+    """FP64 patterns go to the kernels as np.uint64: numba's dispatcher types a Python int as int64."""
+    return np.uint64(struct.unpack("<Q", struct.pack("<d", x))[0])
 
 
 def bits_f64(b: int) -> float:
-    return struct.unpack("<d", struct.pack("<Q", b))[0]
+    return struct.unpack("<d", struct.pack("<Q", int(b)))[0]
 
 
 @njit
@@ -318,7 +319,7 @@ def _near(fmt: Format, width: int):
             p = fmt.max_finite_bits
             quantum_exp = decode(p, fmt)[3]
         value = abs(to_float(p, fmt)) + (2.0 ** (quantum_exp - 1) if midpoint else 0.0)
-        bits = f32_bits(value) if width == 32 else f64_bits(value)
+        bits = f32_bits(value) if width == 32 else int(f64_bits(value))
         bits = min(max(bits + delta, 0), (1 << (width - 1)) - 1)
         return bits | (sign << (width - 1))
     patterns = st.integers(0, (1 << fmt.total_bits) - 1)
@@ -331,10 +332,10 @@ F32_SPECIALS = [0, 0x80000000, 1, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0x7F800000
 f32_inputs = st.one_of(st.integers(0, (1 << 32) - 1), st.sampled_from(F32_SPECIALS),
                        _near(FP16, 32), _near(BF16, 32), _near(E4M3, 32), _near(E5M2, 32))
 F64_SPECIALS = [0, 1 << 63, 1, 0x7FEFFFFFFFFFFFFF, 0x7FF0000000000000, 0xFFF0000000000000, 0x7FF8000000000000,
-                0x7FF0000000000001, f64_bits(65520.0), f64_bits(65519.999999), f64_bits(2.0 ** -25),
-                f64_bits(2.0 ** -25 + 2.0 ** -80), f64_bits(float.fromhex("0x1.fffffefffffffp127")),
-                f64_bits(float.fromhex("0x1.ffffffp127")), f64_bits(float.fromhex("0x1p-150")),
-                f64_bits(float.fromhex("0x1.0000000000001p-150")), f64_bits(float.fromhex("0x1.000001p0"))]
+                0x7FF0000000000001] + [int(f64_bits(x)) for x in (
+                65520.0, 65519.999999, 2.0 ** -25, 2.0 ** -25 + 2.0 ** -80,
+                float.fromhex("0x1.fffffefffffffp127"), float.fromhex("0x1.ffffffp127"), float.fromhex("0x1p-150"),
+                float.fromhex("0x1.0000000000001p-150"), float.fromhex("0x1.000001p0"))]
 f64_inputs = st.one_of(st.integers(0, (1 << 64) - 1), st.sampled_from(F64_SPECIALS),
                        _near(FP16, 64), _near(BF16, 64), _near(FP32, 64))
 
@@ -363,6 +364,7 @@ def test_from_f32_against_fraction(bits, rmode, sat, ftz, which):
 @given(bits=f64_inputs, rmode=st.sampled_from(MODES), sat=st.sampled_from(SATS), ftz=st.booleans(),
        which=st.sampled_from(["fp16", "bf16", "fp32"]))
 def test_from_f64_against_fraction(bits, rmode, sat, ftz, which):
+    bits = np.uint64(bits)
     x = bits_f64(bits)
     if which == "fp32":
         got = S.f64_to_f32(bits, rmode, ftz, sat)     # .ftz flushes the FP32 result
@@ -384,7 +386,7 @@ def test_f32_to_f64_exact(bits, ftz):
         return
     if ftz and 0 < abs(x) < float.fromhex("0x1p-126"):
         x = math.copysign(0.0, x)
-    assert got == f64_bits(x)
+    assert got == int(f64_bits(x))
 
 
 def test_double_rounding_cases():

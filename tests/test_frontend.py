@@ -17,7 +17,7 @@ from numba.np import numpy_support
 from emu.frontend import (CompileError, KernelArgumentError, KernelEntryError, PtxasError,
                           compile_cuda_source, compile_numba_kernel, load_ptx, ptxas_resources)
 from emu.frontend import cache, resources
-from emu.frontend.kernel import PtxParam, ptx_target
+from emu.frontend.kernel import PtxParam, entry_params, ptx_entries, ptx_target, runs_on, target_cc
 from emu.frontend.numba_kernel import infer_arg_types
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,6 +73,10 @@ def saxpy(a, x, y, out):
 def first_element(x, out):
     """A plain Python function (no @cuda.jit) works too."""
     out[0] = x[0]
+
+
+def store_first(x, out):
+    out[()] = x[0]
 
 
 def corner(x, out):
@@ -193,6 +197,10 @@ def test_many_kinds_compile_and_have_array_params():
     strided = np.zeros((3, 8), np.int8)[:, ::2]
     kernel = compile_numba_kernel(corner, (f_order, strided), (8, 0))
     assert len(kernel.params) == 2 * (5 + 2 * 2)
+    read_only = np.zeros(3)
+    read_only.flags.writeable = False
+    kernel = compile_numba_kernel(store_first, (read_only, np.zeros(())), (8, 0))
+    assert "readonly" in kernel.entry and len(kernel.params) == (5 + 2) + 5
 
 
 # ------------------------------------------------------------- numba -> PTX
@@ -309,6 +317,42 @@ def test_closure_values_are_part_of_the_key():
     assert "0d4008000000000000" in three.ptx and "0d4014000000000000" in five.ptx
 
 
+def test_user_module_attributes_are_part_of_the_key(consts_module):
+    def make(module):
+        def from_module(x):
+            x[0] = module.SCALE
+        return from_module
+
+    kernel = make(consts_module)
+    x = np.zeros(1)
+    before = compile_numba_kernel(kernel, (x,), (8, 0))
+    consts_module.SCALE = 5.0
+    try:
+        after = compile_numba_kernel(kernel, (x,), (8, 0))
+    finally:
+        consts_module.SCALE = 2.0
+    five = str(np.float64(5.0).view(np.int64))     # the store is of the constant's bits
+    assert five in after.ptx and five not in before.ptx
+
+
+def test_user_intrinsics_compile():
+    """An ``@intrinsic`` emitting inline PTX (how emu adds mma.sync and friends) is kept as is."""
+    from llvmlite import ir
+    from numba.cuda.extending import intrinsic
+
+    @intrinsic
+    def lane_id(typingctx):
+        def codegen(context, builder, sig, args):
+            asm = ir.InlineAsm(ir.FunctionType(ir.IntType(32), []), "mov.u32 $0, %laneid;", "=r")
+            return builder.call(asm, [])
+        return types.int32(), codegen
+
+    def write_lane(out):
+        out[0] = lane_id()
+
+    assert "%laneid" in compile_numba_kernel(write_lane, (np.zeros(1, np.int32),), (8, 0)).ptx
+
+
 def test_signature_and_cc_are_part_of_the_key(consts_module):
     k64 = _compile_scale(consts_module)
     k32 = compile_numba_kernel(consts_module.scale_kernel, (np.zeros(4, np.float32),), (8, 0))
@@ -373,6 +417,7 @@ def test_corrupt_cache_record_is_a_miss(cache_dir):
     (np.array([object()]), ["argument 1", "numpy.ndarray", "Python objects"]),
     (2 ** 70, ["argument 1", "builtins.int", "too large"]),
     ("text", ["argument 1", "builtins.str"]),
+    (np.zeros(2, ">f8"), ["argument 1", "numpy.ndarray", "Unsupported array dtype: >f8"]),
 ])
 def test_untypeable_arguments_are_refused(bad, words):
     with pytest.raises(KernelArgumentError) as err:
@@ -473,8 +518,41 @@ def test_load_ptx_refusals(vector_add_sm80):
         load_ptx(vector_add_sm80.ptx, entry="nope")
     with pytest.raises(ValueError, match="cannot run on compute capability 7.0"):
         load_ptx(vector_add_sm80.ptx, cc=(7, 0))
+    with pytest.raises(FileNotFoundError):
+        load_ptx("no/such/kernel.ptx")
     with pytest.raises(ValueError, match="no .target"):
         load_ptx(".version 8.8\n.entry k()\n{\nret;\n}\n")
+
+
+def test_ptx_scanning_helpers():
+    ptx = textwrap.dedent("""\
+        .version 8.8
+        .target sm_90a, debug
+        .address_size 64
+        .visible .entry k(
+            .param .u64 .ptr .global .align 16 k_param_0,
+            .param .align 8 .b8 k_param_1[24],
+            .param .f32 k_param_2
+        )
+        {
+            ret;
+        }
+        .entry no_params()
+        {
+            ret;
+        }
+        """)
+    assert ptx_target(ptx) == "sm_90a" and target_cc("sm_120") == (12, 0)
+    assert ptx_entries(ptx) == ["k", "no_params"]
+    assert entry_params(ptx, "k") == (PtxParam("k_param_0", "u64"),
+                                      PtxParam("k_param_1", "b8", count=24, align=8),
+                                      PtxParam("k_param_2", "f32"))
+    assert entry_params(ptx, "no_params") == ()
+    assert load_ptx(ptx, entry="k").cc == (9, 0)
+    with pytest.raises(ValueError, match="sm_90a cannot run on compute capability 10.0"):
+        load_ptx(ptx, entry="k", cc=(10, 0))
+    assert runs_on("sm_80", (9, 0)) and not runs_on("sm_90", (8, 9))
+    assert runs_on("sm_100f", (10, 3)) and not runs_on("sm_100f", (12, 0))
 
 
 # ------------------------------------------------------------------ ptxas
@@ -492,7 +570,7 @@ def test_sgemm_resources(sgemm_sm80):
     assert (r90.registers_per_thread, r90.shared_bytes_static, r90.barriers) == (32, 2048, 1)
 
 
-def test_resources_of_local_constant_and_spills():
+def test_resources_of_local_and_constant_memory():
     source = """
     __constant__ float coef[64];
     extern "C" __global__ void heavy(float *x, int n) {
@@ -505,9 +583,33 @@ def test_resources_of_local_constant_and_spills():
     """
     k = compile_cuda_source(source, "heavy", (8, 0))
     r = ptxas_resources(k.ptx, k.entry, (8, 0))
-    assert r.local_bytes == 160                     # acc[40] lives in local memory
-    assert r.constant_bytes == 256                  # coef[64]
-    assert r.shared_bytes_static == 0 and r.barriers == 0
+    assert r.local_bytes == 40 * 4                  # acc[40], indexed dynamically: a stack array
+    assert r.constant_bytes == 64 * 4               # coef[64]
+    assert (r.shared_bytes_static, r.barriers, r.spill_store_bytes) == (0, 0, 0)
+
+
+def test_resources_of_register_spills():
+    """__launch_bounds__(1024, 2) caps registers at 65536 / 2048 = 32; 64 live floats spill."""
+    source = """
+    extern "C" __global__ void __launch_bounds__(1024, 2) spill(const float *x, float *y, int n) {
+      float acc[64];
+      #pragma unroll
+      for (int j = 0; j < 64; j++) acc[j] = x[j * n + threadIdx.x];
+      for (int i = 0; i < n; i++) {
+        #pragma unroll
+        for (int j = 0; j < 64; j++) acc[j] = acc[j] * acc[(j + 1) % 64] + x[i];
+      }
+      float s = 0;
+      #pragma unroll
+      for (int j = 0; j < 64; j++) s += acc[j];
+      y[threadIdx.x] = s;
+    }
+    """
+    k = compile_cuda_source(source, "spill", (8, 0))
+    r = ptxas_resources(k.ptx, k.entry, (8, 0))
+    assert r.registers_per_thread == 32
+    assert r.spill_store_bytes > 0 and r.spill_load_bytes > 0
+    assert r.local_bytes > 0                        # the spill slots are in the stack frame
 
 
 def test_resources_are_cached(vector_add_sm80):

@@ -80,7 +80,7 @@ def test_kernel_matches_twin(gpu, case, size):
     args, report = run_and_check(gpu, case, size)
     assert report.warp_instructions >= warps_launched(case, args)   # at least an exit each
     assert report.global_bytes_loaded > 0
-    assert report.global_bytes_stored > 0
+    assert report.global_bytes_stored > 0 or report.atomics > 0   # results may leave by atomics only
     if case.name in SHARED_MEMORY_KERNELS:
         assert report.shared_accesses > 0
         assert report.counts_by_class["sync"] > 0

@@ -497,11 +497,11 @@ def exec_float32(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
             ab = f32_to_bits(a)
             bb = f32_to_bits(b)
             if op == OP_ADD:
-                rbits = S.f32_add(ab, bb, rnd, ftz, False)
+                rbits = S.f32_add(ab, bb, rnd, ftz, 0)
             elif op == OP_SUB:
-                rbits = S.f32_sub(ab, bb, rnd, ftz, False)
+                rbits = S.f32_sub(ab, bb, rnd, ftz, 0)
             elif op == OP_MUL:
-                rbits = S.f32_mul(ab, bb, rnd, ftz, False)
+                rbits = S.f32_mul(ab, bb, rnd, ftz, 0)
             elif op == OP_DIV:
                 rbits = S.f32_div(ab, bb, rnd, ftz)
             elif op == OP_SQRT:
@@ -509,7 +509,7 @@ def exec_float32(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
             elif op == OP_RCP:
                 rbits = S.f32_rcp(ab, rnd, ftz)
             else:
-                rbits = S.f32_fma(ab, bb, f32_to_bits(c), rnd, ftz, False)
+                rbits = S.f32_fma(ab, bb, f32_to_bits(c), rnd, ftz, 0)
             r = f32_from_bits(rbits)
         elif op == OP_FMA or op == OP_MAD:
             r = fma_f32_rn(a, b, c)
@@ -1028,7 +1028,7 @@ def convert_one(v, dty, sty, rnd, flags):
         return f64_to_bits(r)
     if dty == L.TY_F32:
         if sty == L.TY_F64:
-            return np.int64(S.f64_to_f32(f64_to_bits(x), mode, ftz, sat)) & 0xFFFFFFFF
+            return np.int64(S.f64_to_f32(f64_to_bits(x), mode, ftz, 1 if sat else 0)) & 0xFFFFFFFF
         r32 = np.float32(x)
         if ftz:
             r32 = flush_f32(r32)

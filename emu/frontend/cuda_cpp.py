@@ -56,7 +56,8 @@ def _compile(source: str, path: str, kernel_name: str | None, opts: list[str]) -
         buf = b" " * size
         _check(nvrtc.nvrtcGetPTX(prog, buf))
         ptx = buf.rstrip(b"\0").decode()
-        lowered = None if kernel_name is None else _check(nvrtc.nvrtcGetLoweredName(prog, kernel_name.encode())).decode()
+        lowered = (None if kernel_name is None else
+                   _check(nvrtc.nvrtcGetLoweredName(prog, kernel_name.encode())).decode())
     finally:
         nvrtc.nvrtcDestroyProgram(prog)
     return {"ptx": ptx, "entry": choose_entry(ptx, lowered)}

@@ -14,6 +14,7 @@ import numba.cuda.dispatcher as cuda_dispatcher
 from numba import cuda
 from numba.core import types
 from numba.cuda.core.compiler_lock import global_compiler_lock
+from numba.cuda.core.errors import NumbaError
 from numba.cuda.typing.typeof import Purpose, typeof
 
 from . import cache
@@ -28,8 +29,18 @@ _PASSABLE = (types.Array, types.Number, types.Boolean)
 #: ``compile_ptx`` keywords honoured from the dispatcher's ``targetoptions``.
 _PTX_OPTIONS = ("debug", "fastmath", "opt", "forceinline", "launch_bounds")
 
-_TOOLCHAIN = (importlib.metadata.version("numba-cuda"), importlib.metadata.version("numba"),
-              list(sys.version_info[:2]))
+
+def _installed_version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+#: What else the PTX depends on. NVVM is identified by the wheel that brings it
+#: (loading it to ask takes 0.4 s); an NVVM from a CUDA toolkit is not tracked.
+_TOOLCHAIN = {"python": "{}.{}".format(*sys.version_info),
+              **{name: _installed_version(name) for name in ("numba-cuda", "numba", "nvidia-cuda-nvcc-cu12")}}
 
 #: Device-function overloads compiled by emu: dispatcher -> {(cc, digest): overloads}.
 _device_overloads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -82,7 +93,7 @@ def _arg_type(kernel_name: str, position: int, param: str, value):
     else:
         try:
             ty, reason = typeof(value, Purpose.argument), None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, NumbaError) as exc:   # numba-cuda's NumbaValueError is neither
             ty, reason = None, str(exc)
     if ty is not None and not isinstance(ty, _PASSABLE):
         reason = f"numba types it as {ty}, which is not an array or a scalar"

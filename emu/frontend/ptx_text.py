@@ -10,16 +10,14 @@ def load_ptx(text_or_path: str | os.PathLike, entry: str | None = None,
              cc: tuple[int, int] | None = None) -> CompiledKernel:
     """Wrap PTX written by hand or by another compiler.
 
-    ``text_or_path`` is a path (a ``PathLike``, or a one-line string naming
-    an existing file) or the PTX text itself. ``entry`` picks the kernel;
-    with ``None`` the PTX must have exactly one ``.entry``. ``cc`` is the
-    device to run on, by default the ``.target``; PTX that device could not
-    load (built for a newer SM, or for another SM's ``a`` features) is refused. The
-    kernel's source is the PTX itself: ``first_line`` is its ``.entry`` line.
+    ``text_or_path`` is a path (a ``PathLike`` or a one-line string: PTX
+    text has several lines) or the PTX text itself. ``entry`` picks the
+    kernel; with ``None`` the PTX must have exactly one ``.entry``. ``cc`` is
+    the device to run on, by default the ``.target``; PTX that device could
+    not load (built for a newer SM, or for another SM's ``a`` features) is
+    refused. The source is the PTX itself: ``first_line`` is the ``.entry`` line.
     """
-    is_path = isinstance(text_or_path, os.PathLike) or (
-        "\n" not in text_or_path and os.path.isfile(text_or_path))
-    if is_path:
+    if isinstance(text_or_path, os.PathLike) or "\n" not in text_or_path:
         source_file = os.fspath(text_or_path)
         with open(source_file, encoding="utf-8") as f:
             ptx = f.read()

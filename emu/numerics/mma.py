@@ -176,6 +176,10 @@ class Fp8ViaFp16:
     hmma: Datapath                   # the architecture's fp16 datapath, same accumulator
     instruction_terms: int = 32      # K of m16n8k32: a longer K is a chain of such instructions
 
+    @property
+    def output(self) -> Format:
+        return self.hmma.output
+
 
 # Sources, cited per number below:
 #   [KM]   Khattak & Mikaitis, "Accurate Models of NVIDIA Tensor Cores", arXiv 2512.07004, and
@@ -332,13 +336,13 @@ def _normalise(total: np.ndarray, unit_exponent, out: Format, result_fraction_bi
     _, length = np.frexp(magnitude.astype(np.float64))   # bit length; exact, magnitude < 2^53
     quantum = np.maximum(unit_exponent + length - 1, out.emin) - p
     drop = quantum - unit_exponent
-    right = np.clip(drop, 0, 62)
+    right = np.minimum(np.maximum(drop, 0), 62)
     kept = magnitude >> right
     if round_to_nearest:
         rest = magnitude - (kept << right)
         half = (1 << right) >> 1
         kept = kept + ((right > 0) & ((rest > half) | ((rest == half) & (kept & 1).astype(bool))))
-    kept = kept << np.clip(-drop, 0, 62)
+    kept = kept << np.minimum(np.maximum(-drop, 0), 62)
     bits = ((quantum + p + out.bias - 1) << out.fraction_bits) + (kept << (out.fraction_bits - p))
     bits = np.where(kept == 0, 0, np.minimum(bits, out.inf_bits))
     return np.where((total < 0) & (kept != 0), bits | out.sign_bit, bits)
@@ -351,31 +355,51 @@ def _specials(bits, positive, negative, nan, out: Format) -> np.ndarray:
     return np.where(nan | (positive & negative), out.canonical_nan, bits)
 
 
-def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath, check_specials: bool) -> np.ndarray:
+def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath) -> np.ndarray:
     """One block: ``c + the block's products``, rounded once.
 
-    ``a`` and ``b`` are ``_decode`` results shaped (..., M, 1, L) and
+    ``a`` and ``b`` are ``_input_table`` entries shaped (..., M, 1, L) and
     (..., 1, N, L); ``c_bits`` (..., M, N) patterns of the output format.
+    A zero product needs no e_zero of its own: its factors' exponents are
+    ``_NO_EXPONENT``, and e_max is at least e_zero already (c is nonzero, with
+    an exponent >= the output's emin > e_zero, or zero, counted as e_zero).
     """
-    sig_a, exp_a, nan_a, inf_a = a
-    sig_b, exp_b, nan_b, inf_b = b
+    sig_a, exp_a = a
+    sig_b, exp_b = b
     sig_c, exp_c, nan_c, inf_c = _decode(c_bits, dp.output)
     fraction_bits = dp.alignment_fraction_bits
     product = sig_a * sig_b                                   # exact
-    exp_p = np.where(product == 0, dp.zero_exponent, exp_a + exp_b)
+    exp_p = exp_a + exp_b
     exp_c = np.where(sig_c == 0, dp.zero_exponent, exp_c)
     e_max = np.maximum(exp_p.max(axis=-1), exp_c)
     total = _align(product, exp_p, e_max[..., None], fraction_bits - 2 * dp.input.fraction_bits).sum(axis=-1)
     total += _align(sig_c, exp_c, e_max, fraction_bits - dp.output.fraction_bits)
     bits = _normalise(total, e_max - fraction_bits, dp.output, dp.result_fraction_bits, dp.round_to_nearest)
-    if check_specials or nan_c.any() or inf_c.any():
-        nan_p = nan_a | nan_b | (inf_a & (sig_b == 0)) | ((sig_a == 0) & inf_b)
-        inf_p = (inf_a | inf_b) & ~nan_p
-        bits = _specials(bits,
-                         (inf_p & (product > 0)).any(axis=-1) | (inf_c & (sig_c > 0)),
-                         (inf_p & (product < 0)).any(axis=-1) | (inf_c & (sig_c < 0)),
-                         nan_p.any(axis=-1) | nan_c, dp.output)
+    if nan_c.any() or inf_c.any():
+        bits = _specials(bits, inf_c & (sig_c > 0), inf_c & (sig_c < 0), nan_c, dp.output)
     return bits
+
+
+def _special_products(a_bits, b_bits, fmt: Format) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a block's products hold +infinity, -infinity, NaN: (..., M, N) masks."""
+    sig_a, _, nan_a, inf_a = _decode(a_bits[..., :, None, :], fmt)
+    sig_b, _, nan_b, inf_b = _decode(np.swapaxes(b_bits, -1, -2)[..., None, :, :], fmt)
+    nan = nan_a | nan_b | (inf_a & (sig_b == 0)) | ((sig_a == 0) & inf_b)
+    inf = (inf_a | inf_b) & ~nan
+    negative = (sig_a < 0) != (sig_b < 0)
+    return (inf & ~negative).any(axis=-1), (inf & negative).any(axis=-1), nan.any(axis=-1)
+
+
+# The exponent given to a zero input: far below any other, so that a zero product never sets e_max.
+_NO_EXPONENT = -(1 << 20)
+
+
+@functools.cache
+def _input_table(fmt: Format) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(significand, exponent, special)`` of every pattern of an input format, by pattern >> container_shift."""
+    patterns = np.arange(1 << fmt.total_bits, dtype=np.int64) << fmt.container_shift
+    significand, exponent, nan, inf = _decode(patterns, fmt)
+    return significand, np.where(significand == 0, _NO_EXPONENT, exponent), nan | inf
 
 
 def _fused_chain(a_bits, b_bits, c_bits, dp: Datapath) -> np.ndarray:
@@ -383,18 +407,22 @@ def _fused_chain(a_bits, b_bits, c_bits, dp: Datapath) -> np.ndarray:
 
     ``a_bits`` (..., M, K), ``b_bits`` (..., K, N), ``c_bits`` (..., M, N) as
     int64; returns int64 patterns. A last, short block is not padded with zero
-    products: a zero term counts as e_zero, and e_max is at least e_zero already
-    (c is nonzero, with an exponent >= the output's emin > e_zero, or zero).
+    products, which would change nothing (see ``_fused_block``).
     """
-    a = _decode(a_bits, dp.input)
-    b = _decode(np.swapaxes(b_bits, -1, -2), dp.input)
-    check_specials = bool(a[2].any() or a[3].any() or b[2].any() or b[3].any())
+    significand, exponent, special = _input_table(dp.input)
+    index_a = a_bits >> dp.input.container_shift
+    index_b = np.swapaxes(b_bits, -1, -2) >> dp.input.container_shift
+    a = (significand[index_a], exponent[index_a])
+    b = (significand[index_b], exponent[index_b])
+    check_specials = bool(special[index_a].any() or special[index_b].any())
     d_bits = c_bits
     for k0 in range(0, a_bits.shape[-1], dp.block_terms):
         block = slice(k0, k0 + dp.block_terms)
         d_bits = _fused_block(tuple(x[..., :, None, block] for x in a),
-                              tuple(x[..., None, :, block] for x in b),
-                              d_bits, dp, check_specials)
+                              tuple(x[..., None, :, block] for x in b), d_bits, dp)
+        if check_specials:
+            positive, negative, nan = _special_products(a_bits[..., block], b_bits[..., block, :], dp.input)
+            d_bits = _specials(d_bits, positive, negative, nan, dp.output)
     return d_bits
 
 
@@ -445,14 +473,9 @@ _UINT = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 def _run(a_bits, b_bits, c_bits, path: Datapath | Fp8ViaFp16) -> np.ndarray:
     a_bits = np.asarray(a_bits).astype(np.int64)
     b_bits = np.asarray(b_bits).astype(np.int64)
-    c_bits = np.asarray(c_bits).astype(np.int64) & ((1 << path.hmma.output.container_bits) - 1
-                                                  if isinstance(path, Fp8ViaFp16)
-                                                  else (1 << path.output.container_bits) - 1)
-    if isinstance(path, Fp8ViaFp16):
-        d_bits, out = _fp8_via_fp16(a_bits, b_bits, c_bits, path), path.hmma.output
-    else:
-        d_bits, out = _fused_chain(a_bits, b_bits, c_bits, path), path.output
-    return d_bits.astype(_UINT[out.container_bits])
+    c_bits = np.asarray(c_bits).astype(np.int64) & ((1 << path.output.container_bits) - 1)
+    run = _fp8_via_fp16 if isinstance(path, Fp8ViaFp16) else _fused_chain
+    return run(a_bits, b_bits, c_bits, path).astype(_UINT[path.output.container_bits])
 
 
 def mma_bits(a_bits, b_bits, c_bits, arch: str = "sm_80", input: str = "fp16",
@@ -481,7 +504,7 @@ def mma_bits(a_bits, b_bits, c_bits, arch: str = "sm_80", input: str = "fp16",
 _DTYPES = {"fp32": np.float32, "tf32": np.float32, "fp16": np.float16, "bf16": ml_dtypes.bfloat16,
            "e4m3": ml_dtypes.float8_e4m3fn, "e5m2": ml_dtypes.float8_e5m2}
 
-# Output elements times block terms computed at once, bounding the (rows, N, L) int64 arrays.
+# Rows of D computed at once: rows * N * 32 (the largest L) int64 elements per array.
 _ELEMENTS_PER_CHUNK = 1 << 20
 
 
@@ -514,14 +537,13 @@ def mma(A, B, C, arch: str = "sm_80", input: str = "fp16", accumulate: str = "fp
     that its format cannot hold.
     """
     path = tensor_core(arch).datapath(input, accumulate, instruction)
-    dp = path.hmma if isinstance(path, Fp8ViaFp16) else path
     A, B, C = np.asarray(A), np.asarray(B), np.asarray(C)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0] or C.shape != (A.shape[0], B.shape[1]):
         raise ValueError(f"shapes A {A.shape}, B {B.shape}, C {C.shape} do not make A @ B + C")
     a_bits = _exact_bits(A, "A", FORMATS[input])
     b_bits = _exact_bits(B, "B", FORMATS[input])
-    c_bits = _exact_bits(C, "C", dp.output)
-    rows = max(1, _ELEMENTS_PER_CHUNK // max(1, B.shape[1] * dp.block_terms))
+    c_bits = _exact_bits(C, "C", path.output)
+    rows = max(1, _ELEMENTS_PER_CHUNK // max(1, B.shape[1] * 32))
     d_bits = np.concatenate([_run(a_bits[i:i + rows], b_bits, c_bits[i:i + rows], path)
                              for i in range(0, A.shape[0], rows)] or [c_bits])
-    return d_bits.view(_DTYPES[dp.output.name])
+    return d_bits.view(_DTYPES[path.output.name])

@@ -1,0 +1,353 @@
+"""The public launch API: ``emu.GPU(preset).launch(kernel, grid, block, args)``.
+
+A launch compiles the kernel to PTX for the preset's compute capability
+(cached), parses and decodes it (cached per PTX text and entry), copies the
+arguments into a fresh device memory image, runs the engine over all CTAs
+and, only if the kernel completed without a fault, copies every array back
+into the caller's numpy arrays. A fault leaves the caller's arrays untouched.
+"""
+from __future__ import annotations
+
+import hashlib
+import linecache
+import struct
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from emu.arch.presets import GPUPreset, get_preset
+from emu.engine import core
+from emu.engine import layout as L
+from emu.engine.memory import LaunchMemory
+from emu.errors import KernelFault, LaunchError
+from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
+from emu.isa.table import CLASSES
+from emu.program.decode import Program, decode
+from emu.ptx import ir
+from emu.ptx.parser import parse_ptx
+from emu.report.printf import format_printf
+from emu.report.report import Report
+
+DEFAULT_BUDGET = 2_000_000_000      # warp instructions before a launch is called runaway
+PRINT_RECORDS = 4096
+PRINT_BYTES = 256
+
+
+class CudaSource:
+    """CUDA C++ source of one kernel, compiled through NVRTC for the GPU it is launched on."""
+
+    def __init__(self, source: str, name: str | None = None, options=(), filename: str = "kernel.cu"):
+        self.source, self.name, self.options, self.filename = source, name, tuple(options), filename
+
+    def compile(self, cc) -> CompiledKernel:
+        return compile_cuda_source(self.source, self.name, cc, self.options, filename=self.filename)
+
+
+class PtxSource:
+    """Raw PTX text (or a .ptx path) and the entry to run."""
+
+    def __init__(self, text_or_path, entry: str | None = None):
+        self.text_or_path, self.entry = text_or_path, entry
+
+    def compile(self, cc) -> CompiledKernel:
+        return load_ptx(self.text_or_path, self.entry, cc)
+
+
+def compile_cuda(source: str, name: str | None = None, options=(), filename: str = "kernel.cu") -> CudaSource:
+    """A CUDA C++ kernel for ``GPU.launch``: ``emu.compile_cuda(VECTOR_ADD_SRC, "vectorAdd")``."""
+    return CudaSource(source, name, options, filename)
+
+
+def ptx_kernel(text_or_path, entry: str | None = None) -> PtxSource:
+    """A kernel given as PTX text or a .ptx file, for ``GPU.launch``."""
+    return PtxSource(text_or_path, entry)
+
+
+@dataclass
+class Run:
+    """The result of one launch."""
+    report: Report
+    kernel: CompiledKernel
+    program: Program
+    printed: list              # lines printed by the kernel
+
+
+@dataclass
+class _Loaded:
+    module: ir.Module
+    program: Program
+    globals: list              # [(Variable, init bytes)] in heap order
+
+
+_loaded_cache: dict = {}
+
+
+def _dim3(value, what: str) -> tuple:
+    if isinstance(value, (int, np.integer)):
+        dims = (int(value), 1, 1)
+    else:
+        dims = tuple(int(v) for v in value) + (1,) * (3 - len(tuple(value)))
+    if len(dims) != 3 or any(d < 1 for d in dims):
+        raise LaunchError(f"invalid {what} dimensions {value!r}: each must be a positive integer (at most 3)")
+    return dims
+
+
+def _init_bytes(var: ir.Variable) -> bytes | None:
+    if var.init is None:
+        return None
+    out = bytearray()
+    size = var.elem_size
+    for item in var.init:
+        value = item.value if isinstance(item, ir.Imm) else int(item)
+        out += (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    return bytes(out).ljust(var.size_bytes, b"\0")
+
+
+def _load(kernel: CompiledKernel) -> _Loaded:
+    key = (hashlib.sha256(kernel.ptx.encode()).hexdigest(), kernel.entry)
+    loaded = _loaded_cache.get(key)
+    if loaded is None:
+        module = parse_ptx(kernel.ptx)
+        placed: list = []
+        probe = LaunchMemory()
+
+        def global_address(var: ir.Variable) -> int:
+            placed.append((var, _init_bytes(var)))
+            return probe.allocate(var.name, var.size_bytes).address
+
+        program = decode(module, kernel.entry, global_address)
+        loaded = _Loaded(module, program, placed)
+        _loaded_cache[key] = loaded
+    return loaded
+
+
+class GPU:
+    """An emulated GPU: ``emu.GPU("sm_80")`` (or "a100", "v100", "h100", "sm_70", "sm_90")."""
+
+    def __init__(self, preset: str | GPUPreset = "sm_80"):
+        self.preset = preset if isinstance(preset, GPUPreset) else get_preset(preset)
+
+    def __repr__(self):
+        return f"emu.GPU({self.preset.sm!r})  # {self.preset.name}"
+
+    def compile(self, kernel, args=()) -> CompiledKernel:
+        """The kernel's PTX for this GPU (numba kernels are typed from ``args``)."""
+        if isinstance(kernel, (CudaSource, PtxSource)):
+            return kernel.compile(self.preset.cc)
+        if isinstance(kernel, CompiledKernel):
+            return kernel
+        return compile_numba_kernel(kernel, args, self.preset.cc)
+
+    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
+               budget: int = DEFAULT_BUDGET) -> Run:
+        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place."""
+        grid, block = _dim3(grid, "grid"), _dim3(block, "block")
+        self._check_limits(grid, block)
+        args = tuple(args)
+        compiled = self.compile(kernel, args)
+        loaded = _load(compiled)
+        program = loaded.program
+        shared_total = program.dynamic_shared_offset + int(shared_mem) if shared_mem else program.shared_static_bytes
+        self._check_shared(compiled, program, shared_mem, shared_total)
+
+        memory = LaunchMemory()
+        for var, init in loaded.globals:
+            memory.allocate(var.name, var.size_bytes, init)
+        param_values, copies = _marshal(compiled, program, args, memory)
+        threads = block[0] * block[1] * block[2]
+        mem = memory.build(program.param_bytes, max(shared_total, 16), program.local_bytes, threads)
+        _write_params(mem, memory.layout["param_base"], program, param_values)
+
+        lay = memory.layout
+        mlay = np.zeros(core.N_ML, dtype=np.int64)
+        mlay[core.ML_PARAM_BASE], mlay[core.ML_PARAM_SIZE] = lay["param_base"], lay["param_size"]
+        mlay[core.ML_SHARED_BASE], mlay[core.ML_SHARED_SIZE] = lay["shared_base"], shared_total
+        mlay[core.ML_LOCAL_BASE], mlay[core.ML_LOCAL_SIZE] = lay["local_base"], lay["local_size"]
+        mlay[core.ML_HEAP_SIZE] = lay["heap_size"]
+        dims = np.array([*grid, *block, int(shared_mem), shared_total], dtype=np.int64)
+        stats = np.zeros(core.N_STATS, dtype=np.int64)
+        counts = np.zeros(len(program.code), dtype=np.int64)
+        err = np.zeros(L.N_ERR, dtype=np.int64)
+        printmeta = np.zeros((PRINT_RECORDS, 4), dtype=np.int64)
+        printbuf = np.zeros((PRINT_RECORDS, PRINT_BYTES), dtype=np.uint8)
+        nprint = np.zeros(2, dtype=np.int64)
+        n_ctas = grid[0] * grid[1] * grid[2]
+
+        start = time.perf_counter()
+        core.run_grid(program.code, program.opnd_kind, program.opnd_val, program.opnd_f, program.n_slots,
+                      dims, 0, n_ctas, self.preset.sm_count,
+                      mem, mem.view(np.uint16), mem.view(np.uint32), mem.view(np.int64), memory.valid, mlay,
+                      stats, counts, err, budget, printmeta, printbuf, nprint)
+        elapsed = time.perf_counter() - start
+
+        printed = format_printf(mem, memory, printmeta[:nprint[0]], printbuf, int(nprint[1]))
+        for line in printed:
+            print(line, end="" if line.endswith("\n") else "\n")
+        if err[L.E_CODE] != L.ERR_NONE:
+            raise _fault(err, compiled, program, memory, grid, block, args, copies)
+        for array, alloc in copies:
+            _copy_back(array, memory.read(alloc))
+        report = _report(compiled, self.preset, grid, block, stats, counts, program, elapsed)
+        return Run(report=report, kernel=compiled, program=program, printed=printed)
+
+    # ------------------------------------------------------------ checks CUDA makes at launch
+    def _check_limits(self, grid, block):
+        p = self.preset
+        threads = block[0] * block[1] * block[2]
+        if threads > p.max_threads_per_block:
+            raise LaunchError(f"block of {threads} threads exceeds the {p.max_threads_per_block}-thread limit "
+                              f"of {p.sm} (CUDA: too many resources requested for launch)")
+        for axis, (d, limit) in enumerate(zip(block, p.max_block_dims)):
+            if d > limit:
+                raise LaunchError(f"block dimension {'xyz'[axis]}={d} exceeds {p.sm}'s limit {limit}")
+        for axis, (d, limit) in enumerate(zip(grid, p.max_grid_dims)):
+            if d > limit:
+                raise LaunchError(f"grid dimension {'xyz'[axis]}={d} exceeds {p.sm}'s limit {limit}")
+
+    def _check_shared(self, compiled, program, shared_mem, shared_total):
+        p = self.preset
+        if shared_mem < 0:
+            raise LaunchError("shared_mem must be >= 0")
+        if program.shared_static_bytes > p.max_shared_per_block_bytes:
+            raise LaunchError(f"kernel {compiled.name} declares {program.shared_static_bytes} bytes of static "
+                              f"shared memory; {p.sm} allows {p.max_shared_per_block_bytes}")
+        if shared_total > p.max_shared_per_block_optin_bytes:
+            raise LaunchError(f"kernel {compiled.name} needs {shared_total} bytes of shared memory "
+                              f"({program.shared_static_bytes} static + {shared_mem} dynamic); {p.sm} allows at "
+                              f"most {p.max_shared_per_block_optin_bytes} per block")
+
+
+# ---------------------------------------------------------------- arguments
+def _device_copy(array: np.ndarray) -> np.ndarray:
+    """The bytes that go to the device: C or F order as the array has, else a C-ordered copy."""
+    if array.flags.c_contiguous or array.flags.f_contiguous:
+        return array
+    return np.ascontiguousarray(array)
+
+
+def _marshal(compiled: CompiledKernel, program: Program, args, memory: LaunchMemory):
+    """Flatten the launch arguments to the kernel's PTX parameters, allocating arrays."""
+    values: list = []
+    copies: list = []
+    names = [p.name for p in program.kernel_params]
+    for position, arg in enumerate(args):
+        if isinstance(arg, np.ndarray):
+            dev = _device_copy(arg)
+            alloc = memory.allocate(f"argument {position} ({arg.dtype}{list(arg.shape)})", dev.nbytes,
+                                    dev.tobytes(order="A"))
+            copies.append((arg, alloc))
+            if compiled.arg_types is None:
+                values.append(alloc.address)
+            else:
+                # numba's array data model: meminfo, parent, nitems, itemsize, data, shape..., strides...
+                values += [0, 0, arg.size, arg.itemsize, alloc.address, *arg.shape, *dev.strides]
+        elif isinstance(arg, (bool, np.bool_, int, float, np.integer, np.floating)):
+            values.append(arg)
+        elif isinstance(arg, (complex, np.complexfloating)):
+            values += [arg.real, arg.imag]
+        else:
+            raise LaunchError(f"kernel {compiled.name}: argument {position} of type {type(arg).__name__} "
+                              "cannot be passed (use numpy arrays and scalars)")
+    if len(values) != len(names):
+        raise LaunchError(f"kernel {compiled.name} takes {len(names)} PTX parameters but the {len(args)} "
+                          f"arguments give {len(values)}; check the number and kinds of arguments")
+    return values, copies
+
+
+def _write_params(mem: np.ndarray, base: int, program: Program, values) -> None:
+    for slot, value in zip(program.kernel_params, values):
+        ty = slot.type
+        if ty in ("f32", "f64"):
+            data = struct.pack("<f" if ty == "f32" else "<d", float(value))
+        else:
+            v = int(value) if not isinstance(value, (float, np.floating)) else \
+                int(np.array(value, dtype=np.float64 if slot.size == 8 else np.float32).view(
+                    np.int64 if slot.size == 8 else np.int32))
+            data = (v & ((1 << (8 * slot.size)) - 1)).to_bytes(slot.size, "little")
+        mem[base + slot.offset: base + slot.offset + len(data)] = np.frombuffer(data, dtype=np.uint8)
+
+
+def _copy_back(array: np.ndarray, data: np.ndarray) -> None:
+    if not array.flags.writeable or array.size == 0:
+        return
+    order = "F" if (array.flags.f_contiguous and not array.flags.c_contiguous) else "C"
+    result = np.ndarray(array.shape, dtype=array.dtype, buffer=data.copy(), order=order)
+    array[...] = result
+
+
+# ---------------------------------------------------------------- results
+def _source_of(program: Program, pc: int) -> tuple[str, str, str]:
+    """(file:line, source text, PTX text) of the instruction at pc."""
+    ins = program.sources[pc] if 0 <= pc < len(program.sources) else None
+    if ins is None:
+        return "", "", "(synthesized)"
+    where, text = "", ""
+    if ins.loc is not None and ins.loc.line:
+        where = f"{ins.loc.file}:{ins.loc.line}"
+        text = linecache.getline(ins.loc.file, ins.loc.line).strip()
+    return where, text, ins.text.strip()
+
+
+def _coords(linear: int, dims) -> tuple:
+    return (linear % dims[0], (linear // dims[0]) % dims[1], linear // (dims[0] * dims[1]))
+
+
+def _fault(err, compiled, program, memory, grid, block, args, copies) -> KernelFault:
+    code, pc, thread = int(err[L.E_CODE]), int(err[L.E_PC]), int(err[L.E_THREAD])
+    where, text, ptx = _source_of(program, pc)
+    block_idx, thread_idx = _coords(int(err[L.E_CTA]), grid), _coords(thread, block)
+    at = f"{where} `{text}`" if where else "(no source line)"
+    coords = f"block {block_idx}, thread {thread_idx}"
+    address = int(err[L.E_ADDR])
+    if code in (L.ERR_OUT_OF_BOUNDS, L.ERR_MISALIGNED):
+        space = {L.SP_GLOBAL: "global", L.SP_SHARED: "shared", L.SP_LOCAL: "local", L.SP_PARAM: "param",
+                 L.SP_CONST: "const"}.get(int(err[L.E_SPACE]), "generic")
+        verb = "write" if err[L.E_WRITE] else "read"
+        kind = "out-of-bounds" if code == L.ERR_OUT_OF_BOUNDS else "misaligned"
+        detail = memory.describe(address) if space in ("global", "const") else \
+            f"outside the {program.shared_static_bytes if space == 'shared' else program.local_bytes}-byte " \
+            f"{space} memory" if code == L.ERR_OUT_OF_BOUNDS else f"not a multiple of {int(err[L.E_SIZE])}"
+        msg = (f"{kind} {space} {verb} of {int(err[L.E_SIZE])} bytes at address {address:#x} ({detail}) "
+               f"in kernel {compiled.name}, {coords}, at {at}; PTX: {ptx}")
+    elif code == L.ERR_DEADLOCK:
+        msg = (f"barrier deadlock in kernel {compiled.name}: warps wait at bar.sync {int(err[L.E_INFO])} "
+               f"({int(err[L.E_SIZE])} threads arrived) but the other threads of block {block_idx} can never "
+               f"reach it (they exited, or wait in another branch of a diverged warp); first waiting: "
+               f"thread {thread_idx} at {at}")
+    elif code == L.ERR_BUDGET:
+        msg = (f"kernel {compiled.name} ran past the budget of warp instructions (a runaway loop?); "
+               f"it was at {at}, {coords}; raise GPU.launch(..., budget=...) if the work is real")
+    elif code == L.ERR_TRAP:
+        msg = f"kernel {compiled.name} executed trap (assert or abort) in {coords} at {at}"
+    elif code == L.ERR_CALL_DEPTH:
+        msg = f"kernel {compiled.name}: call or divergence nesting too deep at {at}, {coords}"
+    else:
+        msg = f"kernel {compiled.name}: the engine cannot execute {ptx} at {at} ({coords})"
+    msg += ". The caller's arrays were not modified."
+    return KernelFault(msg, kernel=compiled.name, block=block_idx, thread=thread_idx, pc=pc,
+                       instruction=ptx, source=where or None, address=address)
+
+
+def _report(compiled, preset, grid, block, stats, counts, program, elapsed) -> Report:
+    by_line: dict = {}
+    for pc in np.nonzero(counts)[0]:
+        where, _, _ = _source_of(program, int(pc))
+        if where:
+            by_line[where] = by_line.get(where, 0) + int(counts[pc])
+    hot = sorted(by_line.items(), key=lambda kv: -kv[1])[:10]
+    return Report(
+        kernel=compiled.name, gpu=f"{preset.name} ({preset.sm})", grid=grid, block=block,
+        warp_instructions=int(stats[core.ST_WARP_INSTRUCTIONS]),
+        thread_instructions=int(stats[core.ST_THREAD_INSTRUCTIONS]),
+        counts_by_class={name: int(stats[core.ST_CLASS_BASE + i]) for i, name in enumerate(CLASSES)},
+        global_bytes_loaded=int(stats[core.ST_GLOBAL_LOAD_BYTES]),
+        global_bytes_stored=int(stats[core.ST_GLOBAL_STORE_BYTES]),
+        global_load_requests=int(stats[core.ST_GLOBAL_LOADS]),
+        global_store_requests=int(stats[core.ST_GLOBAL_STORES]),
+        shared_loads=int(stats[core.ST_SHARED_LOADS]), shared_stores=int(stats[core.ST_SHARED_STORES]),
+        local_accesses=int(stats[core.ST_LOCAL_ACCESSES]), atomics=int(stats[core.ST_ATOMICS]),
+        branches=int(stats[core.ST_BRANCHES]), divergent_branches=int(stats[core.ST_DIVERGENT_BRANCHES]),
+        barriers=int(stats[core.ST_BARRIERS]), emulation_seconds=elapsed, hot_lines=hot,
+    )
+
