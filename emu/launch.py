@@ -71,6 +71,7 @@ class Run:
     kernel: CompiledKernel
     program: Program
     printed: list              # lines printed by the kernel
+    instruction_counts: np.ndarray   # warp instructions executed per decoded pc (program.sources[pc])
 
 
 @dataclass
@@ -189,7 +190,7 @@ class GPU:
         for array, alloc in copies:
             _copy_back(array, memory.read(alloc))
         report = _report(compiled, self.preset, grid, block, stats, counts, program, elapsed)
-        return Run(report=report, kernel=compiled, program=program, printed=printed)
+        return Run(report=report, kernel=compiled, program=program, printed=printed, instruction_counts=counts)
 
     # ------------------------------------------------------------ checks CUDA makes at launch
     def _check_limits(self, grid, block):
@@ -262,8 +263,7 @@ def _write_params(mem: np.ndarray, base: int, program: Program, values) -> None:
             data = struct.pack("<f" if ty == "f32" else "<d", float(value))
         else:
             v = int(value) if not isinstance(value, (float, np.floating)) else \
-                int(np.array(value, dtype=np.float64 if slot.size == 8 else np.float32).view(
-                    np.int64 if slot.size == 8 else np.int32))
+                int(np.array(value, dtype=f"f{slot.size}").view(f"i{slot.size}"))   # a float16 in .u16
             data = (v & ((1 << (8 * slot.size)) - 1)).to_bytes(slot.size, "little")
         mem[base + slot.offset: base + slot.offset + len(data)] = np.frombuffer(data, dtype=np.uint8)
 

@@ -183,7 +183,7 @@ def popc32(x):
     return c
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", cache=True, error_model="numpy")
 def fma_f32_rn(a, b, c):
     """Correctly rounded float32 fused multiply-add.
 
@@ -1170,52 +1170,6 @@ def fault(err, code, pc, t, addr, space, size, is_write):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_ldst(pc, op, ty, code_pc, okind, oval, regs, T, base, mask, w, sreg,
-              mem, m16, m32, m64, valid, mlay, stats, err):
-    """ld / st (scalar and vector). Returns False after a fault."""
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    nbytes = code_pc[L.F_WIDTH]
-    vec = code_pc[L.F_VEC]
-    total = nbytes * vec
-    offset = code_pc[L.F_OFFSET]
-    space = code_pc[L.F_SPACE]
-    signed = (ty >> 4) == L.TK_S
-    is_load = op == OP_LD
-    used_space = space
-    for lane in range(32):
-        if not (mask >> lane) & 1:
-            continue
-        t = base + lane
-        addr = rd(okind, oval, regs, T, s, t, lane, w, sreg) + offset
-        off, used_space = resolve(space, addr, total, t, mlay, valid)
-        if off < 0:
-            fault(err, L.ERR_OUT_OF_BOUNDS, pc, t, addr, used_space, total, 0 if is_load else 1)
-            return False
-        if off % total != 0 and total <= 16:
-            fault(err, L.ERR_MISALIGNED, pc, t, addr, used_space, total, 0 if is_load else 1)
-            return False
-        for k in range(vec):
-            if is_load:
-                v = load(mem, m16, m32, m64, off + k * nbytes, nbytes)
-                if signed:
-                    v = sext(v, nbytes)
-                wr(okind, oval, regs, T, d + k, t, v)
-            else:
-                store(mem, m16, m32, m64, off + k * nbytes, nbytes,
-                      rd(okind, oval, regs, T, s + 1 + k, t, lane, w, sreg))
-        if used_space == L.SP_GLOBAL or used_space == L.SP_CONST:
-            stats[ST_GLOBAL_LOAD_BYTES if is_load else ST_GLOBAL_STORE_BYTES] += total
-    if used_space == L.SP_GLOBAL or used_space == L.SP_CONST:
-        stats[ST_GLOBAL_LOADS if is_load else ST_GLOBAL_STORES] += 1
-    elif used_space == L.SP_SHARED:
-        stats[ST_SHARED_LOADS if is_load else ST_SHARED_STORES] += 1
-    elif used_space == L.SP_LOCAL:
-        stats[ST_LOCAL_ACCESSES] += 1
-    return True
-
-
-@njit(cache=True, error_model="numpy")
 def atomic_apply(sub, ty, old, b, c):
     """New memory value of an atomic read-modify-write (raw bits in and out)."""
     nbytes = 1 << (ty & 15)
@@ -1421,6 +1375,368 @@ def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthread
             wr(okind, oval, regs, T, d, base + lane, same)
 
 
+# ================================================================= fast paths
+# The semantic functions above read operands lane by lane; that is the readable
+# definition but costs ~1-2 µs per warp instruction. The hottest instructions
+# instead gather each operand for all 32 lanes at once (a register's 32 lanes
+# are contiguous in ``regs``), compute over whole rows, and scatter the result
+# under the active mask. Anything not handled here falls back to the
+# definitions above; the semantic tests run through both.
+@njit(inline="always", cache=True, error_model="numpy")
+def gather(okind, oval, regs, T, i, base, out):
+    """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values)."""
+    k = okind[i]
+    if k == L.OK_REG:
+        v = oval[i]
+        if v >= 0:
+            o = v * T + base
+            for lane in range(32):
+                out[lane] = regs[o + lane]
+        else:
+            o = (-1 - v) * T + base
+            for lane in range(32):
+                out[lane] = 1 - (regs[o + lane] & 1)
+    else:
+        x = oval[i]
+        for lane in range(32):
+            out[lane] = x
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def scatter(okind, oval, regs, T, i, base, mask, values):
+    if okind[i] != L.OK_REG:
+        return
+    o = oval[i] * T + base
+    if mask == FULL:
+        for lane in range(32):
+            regs[o + lane] = values[lane]
+    else:
+        for lane in range(32):
+            if (mask >> lane) & 1:
+                regs[o + lane] = values[lane]
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def extend_row(x, nbytes, signed):
+    if nbytes >= 8:
+        return
+    sh = 64 - 8 * nbytes
+    if signed:
+        for lane in range(32):
+            x[lane] = (x[lane] << sh) >> sh
+    else:
+        m = (np.int64(1) << (8 * nbytes)) - 1
+        for lane in range(32):
+            x[lane] = x[lane] & m
+
+
+@njit(cache=True, error_model="numpy")
+def exec_fast(op, row, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
+    """Execute the instruction if it is one of the hot, simple cases; return whether it did."""
+    ty = row[L.F_TY]
+    flags = row[L.F_FLAGS]
+    if flags != 0 and flags != L.FL_UNI:
+        return False
+    s = row[L.F_SRC]
+    d = row[L.F_DST]
+    ns = row[L.F_NSRC]
+    a = tmp[0]
+    b = tmp[1]
+    c = tmp[2]
+    r = tmp[3]
+    kind = ty >> 4
+    is_int = kind == L.TK_U or kind == L.TK_S or kind == L.TK_B
+    if op == OP_MOV:
+        if row[L.F_SUB] != L.MOV_PLAIN or okind[s] == L.OK_SPECIAL:
+            return False
+        gather(okind, oval, regs, T, s, base, a)
+        scatter(okind, oval, regs, T, d, base, mask, a)
+        return True
+    if ns > 0:
+        if okind[s] == L.OK_SPECIAL or (ns > 1 and okind[s + 1] == L.OK_SPECIAL) or \
+                (ns > 2 and okind[s + 2] == L.OK_SPECIAL):
+            return False
+    if is_int and (op == OP_ADD or op == OP_SUB or op == OP_AND or op == OP_OR or op == OP_XOR
+                   or op == OP_SHL or op == OP_SHR or op == OP_MUL or op == OP_MAD):
+        nbytes = 1 << (ty & 15)
+        signed = kind == L.TK_S
+        gather(okind, oval, regs, T, s, base, a)
+        gather(okind, oval, regs, T, s + 1, base, b)
+        sub = row[L.F_SUB]
+        if op == OP_ADD:
+            for lane in range(32):
+                r[lane] = a[lane] + b[lane]
+        elif op == OP_SUB:
+            for lane in range(32):
+                r[lane] = a[lane] - b[lane]
+        elif op == OP_AND:
+            for lane in range(32):
+                r[lane] = a[lane] & b[lane]
+        elif op == OP_OR:
+            for lane in range(32):
+                r[lane] = a[lane] | b[lane]
+        elif op == OP_XOR:
+            for lane in range(32):
+                r[lane] = a[lane] ^ b[lane]
+        elif op == OP_SHL:
+            bits = 8 * nbytes
+            for lane in range(32):
+                sh = b[lane] & 0xFFFFFFFF
+                r[lane] = a[lane] << sh if sh < bits else 0
+        elif op == OP_SHR:
+            bits = 8 * nbytes
+            extend_row(a, nbytes, signed)
+            if signed:
+                for lane in range(32):
+                    sh = b[lane] & 0xFFFFFFFF
+                    r[lane] = a[lane] >> (sh if sh < bits else bits - 1)
+            else:
+                for lane in range(32):
+                    sh = b[lane] & 0xFFFFFFFF
+                    r[lane] = np.int64(np.uint64(a[lane]) >> np.uint64(sh)) if sh < bits else 0
+        else:  # mul / mad, .lo or .wide
+            if sub == L.MUL_HI:
+                return False
+            if sub == L.MUL_WIDE:
+                extend_row(a, nbytes, signed)
+                extend_row(b, nbytes, signed)
+            for lane in range(32):
+                r[lane] = a[lane] * b[lane]
+            if op == OP_MAD:
+                gather(okind, oval, regs, T, s + 2, base, c)
+                for lane in range(32):
+                    r[lane] += c[lane]
+        scatter(okind, oval, regs, T, d, base, mask, r)
+        return True
+    if ty == L.TY_F32 and (op == OP_ADD or op == OP_SUB or op == OP_MUL or op == OP_FMA or op == OP_MAD) \
+            and row[L.F_RND] <= L.RND_RN:
+        gather(okind, oval, regs, T, s, base, a)
+        gather(okind, oval, regs, T, s + 1, base, b)
+        fa = tmpf32[0]
+        fb = tmpf32[1]
+        fr = tmpf32[3]
+        if op == OP_ADD:
+            for lane in range(32):
+                fr[2 * lane] = fa[2 * lane] + fb[2 * lane]
+        elif op == OP_SUB:
+            for lane in range(32):
+                fr[2 * lane] = fa[2 * lane] - fb[2 * lane]
+        elif op == OP_MUL:
+            for lane in range(32):
+                fr[2 * lane] = fa[2 * lane] * fb[2 * lane]
+        else:
+            gather(okind, oval, regs, T, s + 2, base, c)
+            fc = tmpf32[2]
+            for lane in range(32):
+                fr[2 * lane] = fma_f32_rn(fa[2 * lane], fb[2 * lane], fc[2 * lane])
+        for lane in range(32):
+            x = fr[2 * lane]
+            r[lane] = 0x7FFFFFFF if x != x else r[lane] & 0xFFFFFFFF   # canonical NaN
+        scatter(okind, oval, regs, T, d, base, mask, r)
+        return True
+    if ty == L.TY_F64 and (op == OP_ADD or op == OP_SUB or op == OP_MUL) and row[L.F_RND] <= L.RND_RN:
+        gather(okind, oval, regs, T, s, base, a)
+        gather(okind, oval, regs, T, s + 1, base, b)
+        fa = tmpf64[0]
+        fb = tmpf64[1]
+        fr = tmpf64[3]
+        if op == OP_ADD:
+            for lane in range(32):
+                fr[lane] = fa[lane] + fb[lane]
+        elif op == OP_SUB:
+            for lane in range(32):
+                fr[lane] = fa[lane] - fb[lane]
+        else:
+            for lane in range(32):
+                fr[lane] = fa[lane] * fb[lane]
+        for lane in range(32):
+            x = fr[lane]
+            if x != x:
+                r[lane] = 0x7FFFFFFFFFFFFFFF
+        scatter(okind, oval, regs, T, d, base, mask, r)
+        return True
+    if op == OP_SELP:
+        gather(okind, oval, regs, T, s, base, a)
+        gather(okind, oval, regs, T, s + 1, base, b)
+        gather(okind, oval, regs, T, s + 2, base, c)
+        for lane in range(32):
+            r[lane] = a[lane] if c[lane] & 1 else b[lane]
+        scatter(okind, oval, regs, T, d, base, mask, r)
+        return True
+    if op == OP_SETP and row[L.F_AUX] == L.BOOL_NONE and row[L.F_NDST] == 1:
+        cmp = row[L.F_SUB]
+        gather(okind, oval, regs, T, s, base, a)
+        gather(okind, oval, regs, T, s + 1, base, b)
+        if is_int and cmp <= L.CMP_GE and not (kind != L.TK_S and cmp >= L.CMP_LT):
+            nbytes = 1 << (ty & 15)
+            extend_row(a, nbytes, kind == L.TK_S)
+            extend_row(b, nbytes, kind == L.TK_S)
+            for lane in range(32):
+                x = a[lane]
+                y = b[lane]
+                if cmp == L.CMP_EQ:
+                    q = x == y
+                elif cmp == L.CMP_NE:
+                    q = x != y
+                elif cmp == L.CMP_LT:
+                    q = x < y
+                elif cmp == L.CMP_LE:
+                    q = x <= y
+                elif cmp == L.CMP_GT:
+                    q = x > y
+                else:
+                    q = x >= y
+                r[lane] = 1 if q else 0
+            scatter(okind, oval, regs, T, d, base, mask, r)
+            return True
+        if ty == L.TY_F32 and cmp >= L.CMP_EQ and cmp <= L.CMP_GE and cmp != L.CMP_NE:
+            fa = tmpf32[0]
+            fb = tmpf32[1]
+            for lane in range(32):
+                x = fa[2 * lane]
+                y = fb[2 * lane]
+                if cmp == L.CMP_EQ:
+                    q = x == y
+                elif cmp == L.CMP_LT:
+                    q = x < y
+                elif cmp == L.CMP_LE:
+                    q = x <= y
+                elif cmp == L.CMP_GT:
+                    q = x > y
+                else:
+                    q = x >= y
+                r[lane] = 1 if q else 0
+            scatter(okind, oval, regs, T, d, base, mask, r)
+            return True
+        return False
+    if op == OP_CVT and row[L.F_RND] < 0 and is_int:
+        sty = row[L.F_TY2]
+        skind = sty >> 4
+        if skind == L.TK_U or skind == L.TK_S or skind == L.TK_B:
+            gather(okind, oval, regs, T, s, base, a)
+            extend_row(a, 1 << (sty & 15), skind == L.TK_S)
+            extend_row(a, 1 << (ty & 15), kind == L.TK_S)
+            scatter(okind, oval, regs, T, d, base, mask, a)
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def lane_offsets(pc, space, addr, offset, total, base, mask, mlay, valid, err, offs, is_write):
+    """Buffer offsets of one warp's accesses of ``total`` bytes; False (and err set) on a fault.
+
+    Explicit state spaces check one window for all lanes; generic addresses
+    pick their window lane by lane. Alignment is checked on the address
+    within the space (every window starts on a 256-byte boundary).
+    """
+    align = total - 1
+    used = space
+    if space == L.SP_SHARED or space == L.SP_PARAM:
+        lo = mlay[ML_SHARED_BASE] if space == L.SP_SHARED else mlay[ML_PARAM_BASE]
+        limit = (mlay[ML_SHARED_SIZE] if space == L.SP_SHARED else mlay[ML_PARAM_SIZE]) - total
+        for lane in range(32):
+            if (mask >> lane) & 1:
+                a = addr[lane] + offset
+                if a < 0 or a > limit or (a & align) != 0:
+                    fault(err, L.ERR_OUT_OF_BOUNDS if (a < 0 or a > limit) else L.ERR_MISALIGNED, pc,
+                          base + lane, a, space, total, is_write)
+                    return False
+                offs[lane] = lo + a
+        return True
+    heap = mlay[ML_HEAP_SIZE] - total
+    for lane in range(32):
+        if not (mask >> lane) & 1:
+            continue
+        a = addr[lane] + offset
+        if space == L.SP_GLOBAL or space == L.SP_CONST:
+            off = a - L.GLOBAL_BASE
+            if off < 0 or off > heap or valid[off] == 0 or valid[off + total - 1] == 0:
+                off = np.int64(-1)
+        else:
+            off, used = resolve(space, a, total, base + lane, mlay, valid)
+        if off < 0 or (off & align) != 0:
+            fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, base + lane, a, used, total,
+                  is_write)
+            return False
+        offs[lane] = off
+    return True
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def space_of(space, addr0):
+    """The state space a (possibly generic) address falls in."""
+    if space != L.SP_GENERIC:
+        return space
+    if addr0 >= L.SHARED_WINDOW and addr0 < L.SHARED_WINDOW + L.WINDOW_SIZE:
+        return L.SP_SHARED
+    if addr0 >= L.LOCAL_WINDOW and addr0 < L.LOCAL_WINDOW + L.WINDOW_SIZE:
+        return L.SP_LOCAL
+    return L.SP_GLOBAL
+
+
+@njit(cache=True, error_model="numpy")
+def exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, mask, mem, m16, m32, m64, valid, mlay,
+                   stats, err, tmp):
+    """ld/st, scalar and vector, in any state space."""
+    s = row[L.F_SRC]
+    d = row[L.F_DST]
+    nbytes = row[L.F_WIDTH]
+    vec = row[L.F_VEC]
+    total = nbytes * vec
+    space = row[L.F_SPACE]
+    signed = (row[L.F_TY] >> 4) == L.TK_S
+    is_load = op == OP_LD
+    addr = tmp[0]
+    val = tmp[1]
+    offs = tmp[2]
+    gather(okind, oval, regs, T, s, base, addr)
+    if not lane_offsets(pc, space, addr, row[L.F_OFFSET], total, base, mask, mlay, valid, err, offs,
+                        0 if is_load else 1):
+        return False
+    for k in range(vec):
+        e = k * nbytes
+        if is_load:
+            if nbytes == 4:
+                for lane in range(32):
+                    if (mask >> lane) & 1:
+                        val[lane] = m32[(offs[lane] + e) >> 2]
+            elif nbytes == 8:
+                for lane in range(32):
+                    if (mask >> lane) & 1:
+                        val[lane] = m64[(offs[lane] + e) >> 3]
+            elif nbytes == 2:
+                for lane in range(32):
+                    if (mask >> lane) & 1:
+                        val[lane] = m16[(offs[lane] + e) >> 1]
+            else:
+                for lane in range(32):
+                    if (mask >> lane) & 1:
+                        val[lane] = mem[offs[lane] + e]
+            if signed:
+                extend_row(val, nbytes, True)
+            scatter(okind, oval, regs, T, d + k, base, mask, val)
+        else:
+            gather(okind, oval, regs, T, s + 1 + k, base, val)
+            for lane in range(32):
+                if (mask >> lane) & 1:
+                    store(mem, m16, m32, m64, offs[lane] + e, nbytes, val[lane])
+    lane0 = 0
+    while not (mask >> lane0) & 1:
+        lane0 += 1
+    used = space_of(space, addr[lane0] + row[L.F_OFFSET])
+    if used == L.SP_GLOBAL or used == L.SP_CONST:
+        if is_load:
+            stats[ST_GLOBAL_LOAD_BYTES] += total * popc32(mask)
+            stats[ST_GLOBAL_LOADS] += 1
+        else:
+            stats[ST_GLOBAL_STORE_BYTES] += total * popc32(mask)
+            stats[ST_GLOBAL_STORES] += 1
+    elif used == L.SP_SHARED:
+        stats[ST_SHARED_LOADS if is_load else ST_SHARED_STORES] += 1
+    elif used == L.SP_LOCAL:
+        stats[ST_LOCAL_ACCESSES] += 1
+    return True
+
 # ================================================================= control and scheduling
 @njit(cache=True, error_model="numpy")
 def record_printf(pc, code_pc, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
@@ -1454,7 +1770,7 @@ def record_printf(pc, code_pc, oval, mem, m64, valid, mlay, t, cta, printmeta, p
 def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
              stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
              bar_arrived, bar_expected, bar_acc,
-             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, budget,
+             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32, rows_f64, budget,
              printmeta, printbuf, nprint, cta):
     base = w * 32
     executed = 0
@@ -1591,9 +1907,11 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
         elif emask != 0:
             ty = row[L.F_TY]
             if op == OP_LD or op == OP_ST:
-                if not exec_ldst(pc, op, ty, row, okind, oval, regs, T, base, emask, w, sreg,
-                                 mem, m16, m32, m64, valid, mlay, stats, err):
+                if not exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, emask, mem, m16, m32, m64,
+                                      valid, mlay, stats, err, rows):
                     return R_ERROR
+            elif exec_fast(op, row, okind, oval, regs, T, base, emask, rows, rows_f32, rows_f64):
+                pass
             elif op == OP_MOV or op == OP_CVT or op == OP_CVTA:
                 exec_convert(op, ty, row[L.F_RND], row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
             elif op == OP_SETP or op == OP_SET or op == OP_SELP or op == OP_SLCT:
@@ -1684,6 +2002,9 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
     bar_expected = np.zeros(16, dtype=np.int64)
     bar_acc = np.zeros(16, dtype=np.int64)
     tmp = np.zeros(32, dtype=np.int64)
+    rows = np.zeros((4, 32), dtype=np.int64)          # gathered operand rows (exec_fast)
+    rows_f32 = rows.view(np.float32)                  # thread's f32 value at column 2*lane
+    rows_f64 = rows.view(np.float64)
     sreg = np.zeros(N_SV, dtype=np.int64)
     sreg[SV_NTID_X] = dims[3]
     sreg[SV_NTID_Y] = dims[4]
@@ -1731,8 +2052,8 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
                 r = run_warp(w, code, okind, oval, of, regs, T, T, sreg,
                              stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
                              bar_arrived, bar_expected, bar_acc,
-                             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, budget,
-                             printmeta, printbuf, nprint, cta)
+                             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32,
+                             rows_f64, budget, printmeta, printbuf, nprint, cta)
                 if r == R_ERROR:
                     return cta - cta_begin
             if all_done:

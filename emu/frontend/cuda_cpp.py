@@ -34,17 +34,38 @@ def compile_cuda_source(source: str, kernel_name: str | None, cc: tuple[int, int
     path = os.path.abspath(filename)
     opts = [f"--gpu-architecture=compute_{cc[0]}{cc[1]}", "-lineinfo",
             *(f"-I{d}" for d in _include_dirs()), *options]
-    key = cache.make_key("nvrtc", source, path, kernel_name, opts, list(_nvrtc_version()))
+    key = cache.make_key("nvrtc", source, path, kernel_name, opts, list(nvrtc_version()))
     record = cache.get(key)
     if record is None:
-        record = _compile(source, path, kernel_name, opts)
+        ptx, lowered = _compile(source, path, opts, kernel_name)
+        record = {"ptx": ptx, "entry": choose_entry(ptx, lowered)}
         cache.put(key, record)
     ptx, entry = record["ptx"], record["entry"]
     return CompiledKernel(name=kernel_name or entry, ptx=ptx, entry=entry, arg_types=None,
                           source_file=path, first_line=entry_source_line(ptx, entry) or 1, cc=cc)
 
 
-def _compile(source: str, path: str, kernel_name: str | None, opts: list[str]) -> dict:
+def compile_relocatable_ptx(source: str, cc: tuple[int, int], include_dirs=(), *,
+                            filename: str = "library.cu") -> str:
+    """Compile CUDA C++ ``source`` to relocatable PTX (``-rdc=true``) for ``compute_XY``.
+
+    Relocatable code keeps the definitions of ``extern`` device functions that
+    no kernel in ``source`` calls, for ``ptx_link.link_ptx`` to take. The
+    folders ``include_dirs`` are searched before the CUDA wheels' headers.
+    The PTX has no line info. On failure the ``CompileError`` carries NVRTC's log.
+    """
+    opts = [f"--gpu-architecture=compute_{int(cc[0])}{int(cc[1])}", "-rdc=true",
+            *(f"-I{d}" for d in (*include_dirs, *_include_dirs()))]
+    key = cache.make_key("nvrtc-rdc", source, filename, opts, list(nvrtc_version()))
+    record = cache.get(key)
+    if record is None:
+        record = {"ptx": _compile(source, filename, opts)[0]}
+        cache.put(key, record)
+    return record["ptx"]
+
+
+def _compile(source: str, path: str, opts: list[str], kernel_name: str | None = None):
+    """NVRTC's PTX for ``source``, and the lowered name of ``kernel_name`` if one is given."""
     prog = _check(nvrtc.nvrtcCreateProgram(source.encode(), path.encode(), 0, [], []))
     try:
         if kernel_name is not None:
@@ -60,7 +81,7 @@ def _compile(source: str, path: str, kernel_name: str | None, opts: list[str]) -
                    _check(nvrtc.nvrtcGetLoweredName(prog, kernel_name.encode())).decode())
     finally:
         nvrtc.nvrtcDestroyProgram(prog)
-    return {"ptx": ptx, "entry": choose_entry(ptx, lowered)}
+    return ptx, lowered
 
 
 def _log(prog) -> str:
@@ -85,7 +106,7 @@ def _include_dirs() -> tuple[str, ...]:
 
 
 @functools.cache
-def _nvrtc_version() -> tuple[int, int]:
+def nvrtc_version() -> tuple[int, int]:
     status, major, minor = nvrtc.nvrtcVersion()
     _check((status,))
     return major, minor

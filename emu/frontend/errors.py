@@ -15,3 +15,7 @@ class CompileError(RuntimeError):
 
 class PtxasError(RuntimeError):
     """``ptxas`` could not be found or rejected the PTX; the message says which."""
+
+
+class LinkError(CompileError):
+    """PTX modules cannot be linked: a symbol defined twice, mismatched declarations or targets."""

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import importlib
 import importlib.metadata
 import inspect
+import os
+import re
 import sys
 import types as pytypes
 import weakref
@@ -18,9 +21,11 @@ from numba.cuda.core.errors import NumbaError
 from numba.cuda.typing.typeof import Purpose, typeof
 
 from . import cache
+from .cuda_cpp import compile_relocatable_ptx, nvrtc_version
 from .errors import CompileError, KernelArgumentError
 from .fingerprint import describe_options, fingerprint
 from .kernel import CompiledKernel, choose_entry
+from .ptx_link import extern_functions, link_ptx
 
 #: Kernel parameter types the emulator can pass; numba types anything else it can
 #: (lists, dicts, ...) but a kernel launch cannot take it.
@@ -37,10 +42,17 @@ def _installed_version(distribution: str) -> str | None:
         return None
 
 
-#: What else the PTX depends on. NVVM is identified by the wheel that brings it
-#: (loading it to ask takes 0.4 s); an NVVM from a CUDA toolkit is not tracked.
+#: What else the PTX depends on. NVVM and NVRTC (which compiles the shims) are
+#: identified by the wheels that bring them (loading NVVM to ask takes 0.4 s); a
+#: CUDA toolkit's are not tracked.
 _TOOLCHAIN = {"python": "{}.{}".format(*sys.version_info),
-              **{name: _installed_version(name) for name in ("numba-cuda", "numba", "nvidia-cuda-nvcc-cu12")}}
+              **{name: _installed_version(name)
+                 for name in ("numba-cuda", "numba", "nvidia-cuda-nvcc-cu12", "nvidia-cuda-nvrtc-cu12")}}
+
+#: numba-cuda's bindings of ``cuda_fp16.h``, ``cuda_bf16.h`` and ``cuda_fp8.h``: they
+#: lower each operation to a call of an ``extern "C"`` C++ shim function, whose source
+#: they append to the module's ``shim_obj`` for the device linker to compile and join.
+_SHIM_MODULES = tuple(f"numba.cuda._internal.{name}" for name in ("cuda_fp16", "cuda_bf16", "cuda_fp8"))
 
 #: Device-function overloads compiled by emu: dispatcher -> {(cc, digest): overloads}.
 _device_overloads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -68,12 +80,31 @@ def compile_numba_kernel(kernel, args, cc: tuple[int, int]) -> CompiledKernel:
         with _offline_device(cc, fp.device_functions):
             ptx, _ = cuda.compile_ptx(pyfunc, arg_types, cc=cc, lineinfo=True,
                                       **{k: options[k] for k in _PTX_OPTIONS if k in options})
+        ptx = _link_shims(ptx, cc)
         record = {"ptx": ptx, "entry": choose_entry(ptx, None)}
         cache.put(key, record)
     code = pyfunc.__code__
     return CompiledKernel(name=pyfunc.__name__, ptx=record["ptx"], entry=record["entry"],
                           arg_types=arg_types, source_file=code.co_filename,
                           first_line=code.co_firstlineno, cc=cc)
+
+
+def _link_shims(ptx: str, cc: tuple[int, int]) -> str:
+    """``ptx`` with the numba-cuda shim functions it calls defined in it, compiled by NVRTC.
+
+    A shim's source holds every function this process has lowered a call to
+    (the kernel's among them), behind numba-cuda's copies of the CUDA headers
+    it was generated from, which it puts first on NVRTC's include path too.
+    """
+    calls = extern_functions(ptx)
+    for module in _SHIM_MODULES:
+        source = importlib.import_module(module).shim_obj.data
+        if any(re.search(rf"\b{re.escape(name)}\s*\(", source) for name in calls):
+            headers = os.path.join(os.path.dirname(cuda.__file__), "include", str(nvrtc_version()[0]))
+            library = compile_relocatable_ptx(source, cc, [headers] if os.path.isdir(headers) else [],
+                                              filename=f"{module.rpartition('.')[2]}_shim.cu")
+            ptx = link_ptx(ptx, library)
+    return ptx
 
 
 def infer_arg_types(pyfunc, args) -> tuple:

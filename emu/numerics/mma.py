@@ -344,7 +344,7 @@ def _normalise(total: np.ndarray, unit_exponent, out: Format, result_fraction_bi
         kept = kept + ((right > 0) & ((rest > half) | ((rest == half) & (kept & 1).astype(bool))))
     kept = kept << np.minimum(np.maximum(-drop, 0), 62)
     bits = ((quantum + p + out.bias - 1) << out.fraction_bits) + (kept << (out.fraction_bits - p))
-    bits = np.where(kept == 0, 0, np.minimum(bits, out.inf_bits))
+    bits = np.where(kept == 0, 0, np.minimum(bits, out.inf_bits)); kept = np.where(total != 0, 1, kept)
     return np.where((total < 0) & (kept != 0), bits | out.sign_bit, bits)
 
 
@@ -355,11 +355,12 @@ def _specials(bits, positive, negative, nan, out: Format) -> np.ndarray:
     return np.where(nan | (positive & negative), out.canonical_nan, bits)
 
 
-def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath) -> np.ndarray:
+def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath, special_products=None) -> np.ndarray:
     """One block: ``c + the block's products``, rounded once.
 
     ``a`` and ``b`` are ``_input_table`` entries shaped (..., M, 1, L) and
-    (..., 1, N, L); ``c_bits`` (..., M, N) patterns of the output format.
+    (..., 1, N, L); ``c_bits`` (..., M, N) patterns of the output format;
+    ``special_products`` the block's ``_special_products`` masks, if it has any.
     A zero product needs no e_zero of its own: its factors' exponents are
     ``_NO_EXPONENT``, and e_max is at least e_zero already (c is nonzero, with
     an exponent >= the output's emin > e_zero, or zero, counted as e_zero).
@@ -375,8 +376,10 @@ def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath) -> np.nda
     total = _align(product, exp_p, e_max[..., None], fraction_bits - 2 * dp.input.fraction_bits).sum(axis=-1)
     total += _align(sig_c, exp_c, e_max, fraction_bits - dp.output.fraction_bits)
     bits = _normalise(total, e_max - fraction_bits, dp.output, dp.result_fraction_bits, dp.round_to_nearest)
-    if nan_c.any() or inf_c.any():
-        bits = _specials(bits, inf_c & (sig_c > 0), inf_c & (sig_c < 0), nan_c, dp.output)
+    if special_products is not None or nan_c.any() or inf_c.any():
+        positive, negative, nan = special_products or (False, False, False)
+        bits = _specials(bits, positive | (inf_c & (sig_c > 0)), negative | (inf_c & (sig_c < 0)),
+                         nan | nan_c, dp.output)
     return bits
 
 
@@ -418,11 +421,9 @@ def _fused_chain(a_bits, b_bits, c_bits, dp: Datapath) -> np.ndarray:
     d_bits = c_bits
     for k0 in range(0, a_bits.shape[-1], dp.block_terms):
         block = slice(k0, k0 + dp.block_terms)
+        specials = _special_products(a_bits[..., block], b_bits[..., block, :], dp.input) if check_specials else None
         d_bits = _fused_block(tuple(x[..., :, None, block] for x in a),
-                              tuple(x[..., None, :, block] for x in b), d_bits, dp)
-        if check_specials:
-            positive, negative, nan = _special_products(a_bits[..., block], b_bits[..., block, :], dp.input)
-            d_bits = _specials(d_bits, positive, negative, nan, dp.output)
+                              tuple(x[..., None, :, block] for x in b), d_bits, dp, specials)
     return d_bits
 
 
@@ -511,7 +512,8 @@ _ELEMENTS_PER_CHUNK = 1 << 20
 def _exact_bits(x, name: str, fmt: Format) -> np.ndarray:
     """The container patterns of ``x``, refusing any element ``fmt`` cannot hold exactly."""
     wide = np.asarray(x).astype(np.float64)
-    narrow = wide.astype(_DTYPES[fmt.name])
+    with np.errstate(over="ignore", invalid="ignore"):      # out-of-range values are refused below
+        narrow = wide.astype(_DTYPES[fmt.name])
     back = narrow.astype(np.float64)
     exact = (back == wide) | (np.isnan(wide) & np.isnan(back))
     bits = narrow.view(_UINT[narrow.dtype.itemsize * 8])
@@ -519,7 +521,7 @@ def _exact_bits(x, name: str, fmt: Format) -> np.ndarray:
         exact &= (bits & ((1 << fmt.container_shift) - 1)) == 0
     if not exact.all():
         where = tuple(int(i) for i in np.argwhere(~exact)[0])
-        raise ValueError(f"{name}[{', '.join(map(str, where))}] = {wide[where]!r} is not exactly "
+        raise ValueError(f"{name}[{', '.join(map(str, where))}] = {float(wide[where])!r} is not exactly "
                          f"representable in {fmt.name}")
     return bits
 

@@ -94,6 +94,12 @@ def _float_bits_value(imm: ir.Imm) -> float:
     return struct.unpack("<d", struct.pack("<Q", imm.value & 0xFFFFFFFFFFFFFFFF))[0]
 
 
+def _float_bits(value: float, type_name: str) -> int:
+    if type_name == "f32":
+        return struct.unpack("<I", struct.pack("<f", value))[0]
+    return _wrap64(struct.unpack("<Q", struct.pack("<d", value))[0])
+
+
 def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
@@ -229,6 +235,8 @@ class _Decoder:
                 if float_type is False:
                     raise UnsupportedPTXError(f"float immediate in an integer instruction ({_where(ins)})")
                 return (L.OK_IMM, bits if op.width == 32 else op.value, value)
+            if float_type in ("f32", "f64"):   # an integer literal in a float instruction: its float bits
+                return (L.OK_IMM, _float_bits(float(op.value), float_type), float(op.value))
             return (L.OK_IMM, _wrap64(op.value), float(op.value))
         if isinstance(op, ir.Special):
             sid = L.SPECIAL_IDS.get((op.name, op.component))
@@ -371,7 +379,8 @@ class _Decoder:
                 row.fields[L.F_SPACE] = L.SPACE_NAMES.get(m, L.SP_SHARED)
                 known.add(m)
         row.fields[L.F_FLAGS] = flags
-        is_float = type_name in ("f16", "f32", "f64", "bf16", "f16x2", "bf16x2", "tf32")
+        # float instructions get their type name (integer literals become float bits), others False
+        is_float = type_name if type_name in ("f16", "f32", "f64", "bf16", "f16x2", "bf16x2", "tf32") else False
         family = spec.family
         ops = ins.operands
 
@@ -495,7 +504,7 @@ class _Decoder:
                 row.dsts.extend([self._dest(fn, dst.first, ins), self._dest(fn, dst.second, ins)])
             else:
                 row.dsts.append(self._dest(fn, dst, ins))
-            is_float = types[0] in ("f32", "f64", "f16", "bf16")
+            is_float = types[0] if types[0] in ("f32", "f64", "f16", "bf16") else False
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:3])
             if boolop != L.BOOL_NONE:
                 row.srcs.append(self._source(fn, ops[3], ins, False))
@@ -503,19 +512,19 @@ class _Decoder:
             row.fields[L.F_SUB] = cmp
             row.fields[L.F_TY2] = L.TYPE_IDS[types[1]]
             row.dsts.append(self._dest(fn, ops[0], ins))
-            is_float = types[1] in ("f32", "f64", "f16", "bf16")
+            is_float = types[1] if types[1] in ("f32", "f64", "f16", "bf16") else False
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:3])
             if boolop != L.BOOL_NONE:
                 row.srcs.append(self._source(fn, ops[3], ins, False))
         elif ins.opcode == "selp":
             row.dsts.append(self._dest(fn, ops[0], ins))
-            is_float = types[0] in ("f32", "f64")
+            is_float = types[0] if types[0] in ("f32", "f64") else False
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:3])
             row.srcs.append(self._source(fn, ops[3], ins, False))
         else:  # slct.dtype.ctype d, a, b, c: d = c >= 0 ? a : b
             row.fields[L.F_TY2] = L.TYPE_IDS[types[1]]
             row.dsts.append(self._dest(fn, ops[0], ins))
-            is_float = types[0] in ("f32", "f64")
+            is_float = types[0] if types[0] in ("f32", "f64") else False
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:3])
             row.srcs.append(self._source(fn, ops[3], ins, types[1] == "f32"))
 

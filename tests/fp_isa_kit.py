@@ -1,0 +1,202 @@
+"""Shared helpers of the floating-point ISA tests (test_isa_float, test_isa_convert, test_isa_half).
+
+``run(body, ins, outs)`` wraps a few PTX instructions into a kernel that runs one
+thread per value: every input array is loaded into a register named after it,
+``body`` runs, and every output register is stored to its own array. Values go
+in and come out as raw bit patterns (unsigned integer arrays), so results are
+compared bit for bit.
+
+    out = run("add.rz.f32 %d, %a, %b;", {"a": ("f32", A), "b": ("f32", B)}, {"d": "f32"})
+
+Register types: ``f32``/``f64`` registers, ``b16`` for f16/bf16, ``b32`` for
+the packed f16x2/bf16x2/tf32 words, integer types (8-bit values live in 16-bit
+registers, loaded and stored with 8-bit accesses) and ``pred`` (stored as a
+0/1 u32). Also: bit-pattern helpers and the adversarial value generators the
+three test files share.
+"""
+from __future__ import annotations
+
+import math
+import struct
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import strategies as st
+
+import emu
+from emu.numerics.formats import BF16, FP16, FP32, FP64, TF32, Format, decode
+
+GPU = emu.GPU("sm_90")          # sm_90: every instruction variant tested here exists there
+BLOCK = 128
+
+# register declaration, load/store width and numpy container for each register type
+_REG = {
+    "f32": (".f32", "f32", np.uint32), "f64": (".f64", "f64", np.uint64),
+    "b16": (".b16", "b16", np.uint16), "b32": (".b32", "b32", np.uint32), "b64": (".b64", "b64", np.uint64),
+    "u8": (".u16", "u8", np.uint8), "s8": (".s16", "s8", np.uint8),
+    "u16": (".u16", "u16", np.uint16), "s16": (".s16", "s16", np.uint16),
+    "u32": (".u32", "u32", np.uint32), "s32": (".s32", "s32", np.uint32),
+    "u64": (".u64", "u64", np.uint64), "s64": (".s64", "s64", np.uint64),
+    "pred": (".pred", "u32", np.uint32),
+}
+
+
+def kernel_text(body: str, ins: dict, outs: dict) -> str:
+    names = list(ins) + list(outs)
+    params = ",\n".join(f"    .param .u64 p_{n}" for n in names) + ",\n    .param .u32 p_n"
+    decls = [f"    .reg {_REG[t][0]} %{n};" for n, t in list(ins.items()) + list(outs.items())]
+    lines = [
+        "    mov.u32 %k_r1, %ctaid.x;",
+        "    mov.u32 %k_r2, %ntid.x;",
+        "    mov.u32 %k_r3, %tid.x;",
+        "    mad.lo.u32 %k_r1, %k_r1, %k_r2, %k_r3;",
+        "    ld.param.u32 %k_r2, [p_n];",
+        "    setp.ge.u32 %k_p, %k_r1, %k_r2;",
+        "    @%k_p bra K_DONE;",
+        "    cvt.u64.u32 %k_i, %k_r1;",
+    ]
+
+    def address(name, ty):
+        size = np.dtype(_REG[ty][2]).itemsize
+        return [f"    ld.param.u64 %k_a, [p_{name}];",
+                f"    mad.lo.u64 %k_a, %k_i, {size}, %k_a;"]
+
+    for name, ty in ins.items():
+        lines += address(name, ty)
+        if ty == "pred":
+            lines += ["    ld.global.u32 %k_r3, [%k_a];", f"    setp.ne.u32 %{name}, %k_r3, 0;"]
+        else:
+            lines.append(f"    ld.global.{_REG[ty][1]} %{name}, [%k_a];")
+    lines += ["    " + line.strip() for line in body.strip().splitlines()]
+    for name, ty in outs.items():
+        lines += address(name, ty)
+        if ty == "pred":
+            lines += [f"    selp.u32 %k_r3, 1, 0, %{name};", "    st.global.u32 [%k_a], %k_r3;"]
+        else:
+            lines.append(f"    st.global.{_REG[ty][1]} [%k_a], %{name};")
+    return "\n".join([
+        ".version 8.0", ".target sm_90", ".address_size 64", "",
+        f".visible .entry k(\n{params}\n)", "{",
+        "    .reg .pred %k_p;", "    .reg .u32 %k_r<4>;", "    .reg .u64 %k_i;", "    .reg .u64 %k_a;",
+        *decls, *lines, "K_DONE:", "    ret;", "}", ""])
+
+
+def _container(values, dtype) -> np.ndarray:
+    """Bit patterns (or signed integers, wrapped) as a contiguous unsigned array."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "ui":
+        return np.ascontiguousarray(values.astype(dtype))
+    mask = (1 << (8 * np.dtype(dtype).itemsize)) - 1
+    return np.array([int(v) & mask for v in values], dtype=dtype)
+
+
+def run(body: str, ins: dict, outs: dict) -> dict:
+    """Run ``body`` once per element of the input arrays; returns {output name: bit array}."""
+    ins = {name: (ty, _container(values, _REG[ty][2])) for name, (ty, values) in ins.items()}
+    n = len(next(iter(ins.values()))[1])
+    assert all(len(v) == n for _, v in ins.values())
+    results = {name: np.zeros(n, _REG[ty][2]) for name, ty in outs.items()}
+    text = kernel_text(body, {k: t for k, (t, _) in ins.items()}, outs)
+    args = [v for _, v in ins.values()] + list(results.values()) + [np.uint32(n)]
+    GPU.launch(emu.ptx_kernel(text, "k"), max(1, -(-n // BLOCK)), BLOCK, args)
+    return results
+
+
+# ------------------------------------------------------------------ bit patterns
+def f32_bits(x) -> int:
+    return struct.unpack("<I", struct.pack("<f", x))[0]
+
+
+def f64_bits(x) -> int:
+    return struct.unpack("<Q", struct.pack("<d", x))[0]
+
+
+def bits_f32(b) -> float:
+    return struct.unpack("<f", struct.pack("<I", int(b) & 0xFFFFFFFF))[0]
+
+
+def bits_f64(b) -> float:
+    return struct.unpack("<d", struct.pack("<Q", int(b) & 0xFFFFFFFFFFFFFFFF))[0]
+
+
+def is_nan_bits(bits: int, fmt: Format) -> bool:
+    return decode(int(bits), fmt)[0] == "nan" if fmt is not TF32 else decode(int(bits) & ~0x1FFF, fmt)[0] == "nan"
+
+
+def value(bits: int, fmt: Format) -> Fraction:
+    """Exact value of a finite pattern."""
+    kind, sign, sig, exp = decode(int(bits), fmt)
+    assert kind == "finite", (hex(bits), kind)
+    v = Fraction(sig) * Fraction(2) ** exp
+    return -v if sign else v
+
+
+def is_subnormal(bits: int, fmt: Format) -> bool:
+    kind, _, sig, _ = decode(int(bits), fmt)
+    return kind == "finite" and 0 < sig < (1 << fmt.fraction_bits)
+
+
+def flush(bits: int, fmt: Format) -> int:
+    """.ftz on an input: a subnormal becomes a zero of the same sign."""
+    return int(bits) & fmt.sign_bit if is_subnormal(bits, fmt) else int(bits)
+
+
+def fmt_bits(x: float, fmt: Format) -> int:
+    """The pattern of a Python float that ``fmt`` holds exactly."""
+    from emu.numerics.formats import round_float
+    bits = round_float(x, fmt)
+    assert math.isnan(x) or float(value(bits, fmt)) == x or math.isinf(x), (x, fmt.name)
+    return bits
+
+
+def assert_bits_equal(got, want, what, fmt: Format | None = None, inputs=()):
+    """Element-wise equality of patterns; with ``fmt``, NaNs compare equal by class."""
+    got = [int(g) for g in got]
+    want = [int(w) for w in want]
+    bad = []
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g == w:
+            continue
+        if fmt is not None and is_nan_bits(w, fmt) and is_nan_bits(g, fmt):
+            continue
+        bad.append(i)
+    if bad:
+        lines = []
+        for i in bad[:8]:
+            ops = ", ".join(hex(int(x[i])) for x in inputs)
+            lines.append(f"  [{i}] inputs ({ops}): got {got[i]:#x}, want {want[i]:#x}")
+        raise AssertionError(f"{what}: {len(bad)} of {len(got)} wrong\n" + "\n".join(lines))
+
+
+# ------------------------------------------------------------------ adversarial values
+def special_patterns(fmt: Format) -> list[int]:
+    """±0, the smallest and largest subnormals, ±min normal, ±1, ±max finite, ±inf, NaNs."""
+    shift = fmt.container_shift
+    one = (fmt.bias << fmt.fraction_bits) << shift
+    frac_all = ((1 << fmt.fraction_bits) - 1) << shift
+    min_normal = (1 << fmt.fraction_bits) << shift
+    quiet = (1 << (fmt.fraction_bits - 1)) << shift
+    pos = [0, 1 << shift, frac_all, min_normal, min_normal + (1 << shift), one, one + (1 << shift),
+           one - (1 << shift), fmt.max_finite_bits, fmt.max_finite_bits - (1 << shift), fmt.inf_bits,
+           fmt.inf_bits | quiet, fmt.inf_bits | (1 << shift), fmt.inf_bits | frac_all,
+           (fmt.bias + 1) << (fmt.fraction_bits + shift),           # 2.0
+           ((fmt.bias - 1) << (fmt.fraction_bits + shift)) | (quiet >> 0)]   # 0.75
+    return pos + [p | fmt.sign_bit for p in pos]
+
+
+def patterns(fmt: Format, extra=()):
+    """A strategy over bit patterns of ``fmt``: specials, uniform bits, and values near 1."""
+    shift = fmt.container_shift
+    width = fmt.container_bits
+    uniform = st.integers(0, (1 << (width - shift)) - 1).map(lambda b: b << shift)
+    near_one = st.integers(-(1 << 12), 1 << 12).map(
+        lambda d: (((fmt.bias << fmt.fraction_bits) + d) << shift) & ((1 << width) - 1))
+    sub = st.integers(0, (1 << fmt.fraction_bits) - 1).flatmap(
+        lambda f: st.sampled_from([f << shift, (f << shift) | fmt.sign_bit]))
+    choices = [st.sampled_from(special_patterns(fmt)), uniform, uniform, near_one, sub]
+    choices += list(extra)
+    return st.one_of(*choices)
+
+
+def finite_f32(min_value=None, max_value=None):
+    return st.floats(min_value=min_value, max_value=max_value, width=32, allow_nan=False,
+                     allow_infinity=False).map(f32_bits)
