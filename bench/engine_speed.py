@@ -43,7 +43,7 @@ print(cudasim_seconds({{n}}))
 # run_grid's cache counters tell whether numba loaded the engine from disk or compiled it.
 START_UP_CHILD = """
 import time
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 import json
 import numpy as np
 import emu
@@ -52,10 +52,11 @@ from kernels.elementwise import vector_add
 a = np.arange(1024, dtype=np.float32)
 out = np.zeros_like(a)
 emu.GPU("sm_80").launch(vector_add, grid=8, block=128, args=(a, a, out))
-seconds = time.perf_counter() - start
+seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 assert (out == 2 * a).all()
 stats = core.run_grid.stats
-print(json.dumps({"seconds": seconds, "engine_cache_hits": sum(stats.cache_hits.values()),
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds,
+                  "engine_cache_hits": sum(stats.cache_hits.values()),
                   "engine_cache_misses": sum(stats.cache_misses.values())}))
 """
 
@@ -138,7 +139,7 @@ def measure_cached_start(repeat):
     runs = [start_up(os.environ) for _ in range(repeat)]
     assert all(r["engine_cache_hits"] and not r["engine_cache_misses"] for r in runs), \
         f"the engine was compiled, not loaded from the cache: {runs}"
-    return statistics.median(r["seconds"] for r in runs)
+    return {key: statistics.median(r[key] for r in runs) for key in ("seconds", "cpu_seconds")}
 
 
 def measure_first_ever_start():
@@ -152,7 +153,7 @@ def measure_first_ever_start():
         assert run["engine_cache_misses"] and not run["engine_cache_hits"], \
             f"the engine was not compiled from scratch: {run}"
         assert any(Path(numba_dir).rglob("*.nbi")), "numba wrote no cache in NUMBA_CACHE_DIR"
-    return run["seconds"]
+    return {key: run[key] for key in ("seconds", "cpu_seconds")}
 
 
 def main():
@@ -188,21 +189,22 @@ def main():
     print(f"  FMA/s                {large['fma_per_second']:14,.0f}")
 
     print("\nstart-up: fresh process, import emu + first launch of vector_add")
-    figures["cached_start_seconds"] = cached = measure_cached_start(opts.repeat)
-    print(f"  warm caches          {cached:10.2f} s")
+    figures["cached_start"] = cached = measure_cached_start(opts.repeat)
+    print(f"  warm caches          {cached['seconds']:10.2f} s   (CPU {cached['cpu_seconds']:.2f} s)")
     if not opts.quick:
-        figures["first_ever_start_seconds"] = first = measure_first_ever_start()
-        print(f"  empty caches         {first:10.2f} s   (first-ever compile of the engine)")
+        figures["first_ever_start"] = first = measure_first_ever_start()
+        print(f"  empty caches         {first['seconds']:10.2f} s   (CPU {first['cpu_seconds']:.2f} s; "
+              "first-ever compile of the engine)")
 
     rows = [
         ("speed-up over CUDASIM", f">= {TARGET_SPEEDUP} x", figures.get("speedup_over_cudasim"),
          "{:,.0f} x", lambda v: v >= TARGET_SPEEDUP),
         (f"warp instructions/s, N={n}", f">= {TARGET_WARP_INSTRUCTIONS_PER_S:,.0f}",
          large["warp_instructions_per_second"], "{:,.0f}", lambda v: v >= TARGET_WARP_INSTRUCTIONS_PER_S),
-        ("start-up, warm caches", f"<= {TARGET_CACHED_START_S:g} s", cached, "{:.2f} s",
+        ("start-up, warm caches", f"<= {TARGET_CACHED_START_S:g} s", cached["seconds"], "{:.2f} s",
          lambda v: v <= TARGET_CACHED_START_S),
         ("start-up, empty caches", f"<= {TARGET_FIRST_EVER_START_S:g} s",
-         figures.get("first_ever_start_seconds"), "{:.1f} s", lambda v: v <= TARGET_FIRST_EVER_START_S),
+         figures.get("first_ever_start", {}).get("seconds"), "{:.1f} s", lambda v: v <= TARGET_FIRST_EVER_START_S),
     ]
     print(f"\n{'summary':32s}{'target':>14s}{'measured':>14s}  met")
     figures["targets"] = []

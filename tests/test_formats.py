@@ -207,13 +207,14 @@ def test_narrow_widen_identity():
     """x -> f32 -> x is the identity for every non-NaN pattern, in every mode and with .satfinite."""
     for name, widen, narrow in [("fp16", S.f16_to_f32, S.f32_to_f16), ("bf16", S.bf16_to_f32, S.f32_to_bf16)]:
         fmt = FORMATS[name]
-        keep = np.array([not is_nan(int(p), fmt) for p in ALL16])
+        not_nan = np.array([not is_nan(int(p), fmt) for p in ALL16])
+        finite = not_nan & ((ALL16 & 0x7FFF) != fmt.inf_bits)
         wide = _map_unary(widen, ALL16)
         for rmode in MODES:
-            for sat in (SAT_NONE, SAT_FINITE):
-                back = _map(narrow, wide, rmode, False, sat)
-                finite = keep & ((ALL16 & 0x7FFF) != (fmt.inf_bits if sat else -1))
-                assert np.array_equal(back[finite], ALL16[finite]), (name, rmode, sat)
+            back = _map(narrow, wide, rmode, False, SAT_NONE)
+            assert np.array_equal(back[not_nan], ALL16[not_nan]), (name, rmode)
+            back = _map(narrow, wide, rmode, False, SAT_FINITE)
+            assert np.array_equal(back[finite], ALL16[finite]), (name, rmode)
     for p in range(256):
         for fmt, widen, narrow in [(E4M3, S.e4m3_to_f32, S.f32_to_e4m3), (E5M2, S.e5m2_to_f32, S.f32_to_e5m2)]:
             if not is_nan(p, fmt):
@@ -348,7 +349,7 @@ CONVERSIONS_FROM_F32 = [
 ]
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(bits=f32_inputs, rmode=st.sampled_from(MODES), sat=st.sampled_from(SATS), ftz=st.booleans(),
        which=st.integers(0, len(CONVERSIONS_FROM_F32) - 1))
 def test_from_f32_against_fraction(bits, rmode, sat, ftz, which):
@@ -360,7 +361,7 @@ def test_from_f32_against_fraction(bits, rmode, sat, ftz, which):
     assert fast(bits, rmode, ftz, sat) == round_float(x, fmt, rmode, sat=sat)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(bits=f64_inputs, rmode=st.sampled_from(MODES), sat=st.sampled_from(SATS), ftz=st.booleans(),
        which=st.sampled_from(["fp16", "bf16", "fp32"]))
 def test_from_f64_against_fraction(bits, rmode, sat, ftz, which):
@@ -376,7 +377,7 @@ def test_from_f64_against_fraction(bits, rmode, sat, ftz, which):
         assert fast(bits, rmode, sat) == round_float(x, FORMATS[which], rmode, sat=sat)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(bits=f32_inputs, ftz=st.booleans())
 def test_f32_to_f64_exact(bits, ftz):
     x = bits_f32(bits)
@@ -406,7 +407,8 @@ def test_ml_dtypes_fp8_agreement():
     x32 = xs.astype(np.uint32).view(np.float32)
     for fast, fmt in [(S.f32_to_e4m3, E4M3), (S.f32_to_e5m2, E5M2)]:
         got = np.array([fast(int(b), ROUND_RN, SAT_NONE) for b in xs[:20_000]])
-        theirs = x32[:20_000].astype(ML_DTYPES[fmt.name]).view(np.uint8).astype(np.int64)
+        with np.errstate(invalid="ignore"):
+            theirs = x32[:20_000].astype(ML_DTYPES[fmt.name]).view(np.uint8).astype(np.int64)
         nan = np.isnan(x32[:20_000])
         assert np.array_equal(got[~nan], theirs[~nan])
         assert np.all(got[nan] == fmt.canonical_nan)

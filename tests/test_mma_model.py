@@ -490,25 +490,36 @@ COMBINATIONS = [(arch, input, accumulate, instruction)
 
 
 def _pattern_strategy(fmt: Format, centre: int):
-    """Mostly patterns whose exponent is near ``centre``, so that terms interact; some zeros and
-    smallest subnormals; now and then any pattern (infinities, NaNs, extremes)."""
-    shift = fmt.container_shift
-    anything = st.integers(0, (1 << fmt.total_bits) - 1)
-    near = st.builds(lambda s, e, f: (s << (fmt.total_bits - 1)) | (e << fmt.fraction_bits) | f,
+    """Mostly patterns whose exponent field is near ``centre``, so that terms interact; some
+    zeros and smallest subnormals; now and then an infinity, a NaN or any pattern at all."""
+    top = fmt.total_bits - 1
+    near = st.builds(lambda s, e, f: (s << top) | (e << fmt.fraction_bits) | f,
                      st.integers(0, 1), st.integers(max(0, centre - 4), min(fmt.exponent_field_max - 1, centre + 4)),
                      st.integers(0, (1 << fmt.fraction_bits) - 1))
-    small = st.sampled_from([0, 1, 1 << (fmt.total_bits - 1)])   # +0, the smallest subnormal, -0
-    pick = st.integers(0, 31).flatmap(lambda r: anything if r == 0 else small if r <= 2 else near)
-    return pick.map(lambda x: x << shift)
+    small = st.sampled_from([0, 1 << top, 1])                  # +0, -0, the smallest subnormal
+    nan = (fmt.canonical_nan >> fmt.container_shift) | (1 << top)
+    infinite = [fmt.inf_bits >> fmt.container_shift, (fmt.inf_bits >> fmt.container_shift) | (1 << top)]
+    special = st.sampled_from([nan] + (infinite if fmt.has_infinity else []))
+    anything = st.integers(0, (1 << fmt.total_bits) - 1)
+    strategies = [anything, special, small, small] + [near] * 28
+    pick = st.integers(0, len(strategies) - 1).flatmap(lambda r: strategies[r])
+    return pick.map(lambda x: x << fmt.container_shift)
 
 
 @st.composite
 def fragments(draw, combinations=COMBINATIONS, k_range=(1, 40)):
+    """(arch, input, accumulate, instruction, a, b, c) with a (M, K), b (K, N), c (M, N) patterns.
+
+    A quarter of them have input exponents near half of e_zero and c near the bottom of its
+    range, where e_zero and subnormals decide the result."""
     arch, input, accumulate, instruction = draw(st.sampled_from(combinations))
+    path = tensor_core(arch).datapath(input, accumulate, instruction)
+    zero_exponent = (path.hmma if isinstance(path, Fp8ViaFp16) else path).zero_exponent
     fin, fout = FORMATS[input], FORMATS[accumulate]
     m, n, k = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(*k_range))
-    ins = _pattern_strategy(fin, fin.bias)
-    acc = _pattern_strategy(fout, fout.bias + 1)
+    low = draw(st.integers(0, 3)) == 0
+    ins = _pattern_strategy(fin, max(1, fin.bias + zero_exponent // 2) if low else fin.bias)
+    acc = _pattern_strategy(fout, 1 if low else fout.bias + 1)
     a = np.array(draw(st.lists(ins, min_size=m * k, max_size=m * k)), np.int64).reshape(m, k)
     b = np.array(draw(st.lists(ins, min_size=k * n, max_size=k * n)), np.int64).reshape(k, n)
     c = np.array(draw(st.lists(acc, min_size=m * n, max_size=m * n)), np.int64).reshape(m, n)

@@ -28,6 +28,7 @@ from emu.isa.table import OPCODE_ID as _ID
 OP_ADD, OP_SUB, OP_MUL, OP_MAD, OP_FMA = _ID["add"], _ID["sub"], _ID["mul"], _ID["mad"], _ID["fma"]
 OP_DIV, OP_REM, OP_ABS, OP_NEG, OP_MIN, OP_MAX = _ID["div"], _ID["rem"], _ID["abs"], _ID["neg"], _ID["min"], _ID["max"]
 OP_MUL24, OP_MAD24, OP_SAD = _ID["mul24"], _ID["mad24"], _ID["sad"]
+OP_ADDC, OP_SUBC, OP_MADC = _ID["addc"], _ID["subc"], _ID["madc"]
 OP_POPC, OP_CLZ, OP_BREV, OP_BFIND, OP_BFE, OP_BFI, OP_PRMT = (
     _ID["popc"], _ID["clz"], _ID["brev"], _ID["bfind"], _ID["bfe"], _ID["bfi"], _ID["prmt"])
 OP_AND, OP_OR, OP_XOR, OP_NOT, OP_CNOT, OP_SHL, OP_SHR, OP_SHF = (
@@ -1375,6 +1376,51 @@ def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthread
             wr(okind, oval, regs, T, d, base + lane, same)
 
 
+
+@njit(cache=True, error_model="numpy")
+def exec_carry(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, sreg):
+    """Extended-precision integer arithmetic through the carry flag: add.cc, addc, sub.cc, subc,
+    mad{.lo,.hi}.cc, madc (u32/s32/u64/s64). Subtraction is a + ~b + 1 (carry out = no borrow),
+    as the PTX ISA defines it."""
+    s = code_pc[L.F_SRC]
+    d = code_pc[L.F_DST]
+    cc = code_pc[L.F_AUX]
+    nbytes = 1 << (ty & 15)
+    bits = 8 * nbytes
+    write_cc = (flags & L.FL_CC) != 0
+    for lane in range(32):
+        if not (mask >> lane) & 1:
+            continue
+        t = base + lane
+        a = np.uint64(zext(rd(okind, oval, regs, T, s, t, lane, w, sreg), nbytes))
+        b = np.uint64(zext(rd(okind, oval, regs, T, s + 1, t, lane, w, sreg), nbytes))
+        carry_in = np.uint64(regs[cc * T + t] & 1) if (op == OP_ADDC or op == OP_SUBC or op == OP_MADC) \
+            else np.uint64(0)
+        if op == OP_SUB or op == OP_SUBC:
+            b = np.uint64(zext(np.int64(~b), nbytes))
+            if op == OP_SUB:
+                carry_in = np.uint64(1)
+        elif op == OP_MAD or op == OP_MADC:
+            c = np.uint64(zext(rd(okind, oval, regs, T, s + 2, t, lane, w, sreg), nbytes))
+            if sub == L.MUL_HI:
+                if nbytes == 8:
+                    prod = np.uint64(mulhi_u64(np.int64(a), np.int64(b)))
+                else:
+                    prod = (a * b) >> np.uint64(32)
+            else:
+                prod = np.uint64(zext(np.int64(a * b), nbytes))
+            a = prod
+            b = c
+        lo = np.uint64(zext(np.int64(a + b), nbytes))
+        total = np.uint64(zext(np.int64(lo + carry_in), nbytes))
+        if bits == 32:
+            carry_out = ((a + b + carry_in) >> np.uint64(32)) != np.uint64(0)
+        else:
+            carry_out = (lo < a) or (total < lo)
+        wr(okind, oval, regs, T, d, t, np.int64(total))
+        if write_cc:
+            regs[cc * T + t] = 1 if carry_out else 0
+
 # ================================================================= fast paths
 # The semantic functions above read operands lane by lane; that is the readable
 # definition but costs ~1-2 µs per warp instruction. The hottest instructions
@@ -1912,6 +1958,8 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                     return R_ERROR
             elif exec_fast(op, row, okind, oval, regs, T, base, emask, rows, rows_f32, rows_f64):
                 pass
+            elif (row[L.F_FLAGS] & L.FL_CC) != 0 or op == OP_ADDC or op == OP_SUBC or op == OP_MADC:
+                exec_carry(op, row[L.F_SUB], ty, row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
             elif op == OP_MOV or op == OP_CVT or op == OP_CVTA:
                 exec_convert(op, ty, row[L.F_RND], row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
             elif op == OP_SETP or op == OP_SET or op == OP_SELP or op == OP_SLCT:

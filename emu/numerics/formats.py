@@ -102,7 +102,10 @@ class Format:
 
     @property
     def max_significand(self) -> int:
-        """Integer significand of the largest finite number (fraction all ones, or all ones but the last for E4M3)."""
+        """Integer significand of the largest finite number.
+
+        The fraction is all ones, except in E4M3, where S.1111.111 is NaN and max is S.1111.110.
+        """
         full = (1 << self.precision) - 1
         return full if self.nan_encoding == NAN_IEEE else full - 1
 
@@ -122,7 +125,8 @@ class Format:
     def max_finite_bits(self) -> int:
         """Bit pattern (in the container) of +max finite."""
         field = self.emax + self.bias
-        return ((field << self.fraction_bits) | (self.max_significand - (1 << self.fraction_bits))) << self.container_shift
+        frac = self.max_significand - (1 << self.fraction_bits)
+        return ((field << self.fraction_bits) | frac) << self.container_shift
 
     @property
     def inf_bits(self) -> int:
@@ -252,7 +256,7 @@ def round_fraction(value: Fraction, fmt: Format, rmode: int = ROUND_RN, *, negat
     ignored for non-zero values.
     """
     sign = int(value < 0) if value != 0 or negative is None else int(negative)
-    if sat & SAT_RELU and (sign or value < 0):
+    if sat & SAT_RELU and sign:
         value, sign = Fraction(0), 0
     if sat & SAT_UNIT:
         if value <= 0:
@@ -297,18 +301,17 @@ def round_fraction(value: Fraction, fmt: Format, rmode: int = ROUND_RN, *, negat
     return _encode_finite(sign, sig, quantum_exp, fmt)
 
 
-def round_float(x: float, fmt: Format, rmode: int = ROUND_RN, *, ftz: bool = False, sat: int = SAT_NONE,
-                nan: int | None = None) -> int:
+def round_float(x: float, fmt: Format, rmode: int = ROUND_RN, *, ftz: bool = False, sat: int = SAT_NONE) -> int:
     """Round a Python float (FP64 value, including inf and NaN) to ``fmt``.
 
-    NaN gives ``nan`` if given, else the format's canonical NaN (0.0 under
-    ``SAT_UNIT``). Infinities follow ``.sat`` (-> 0 or 1), ``.satfinite``
-    (-> max finite) and ``.relu`` (-inf -> +0), else stay infinite (NaN for E4M3).
+    NaN gives the format's canonical NaN (+0.0 under ``SAT_UNIT``). Infinities
+    follow ``.sat`` (-> 0 or 1), ``.satfinite`` (-> max finite) and ``.relu``
+    (-inf -> +0), else stay infinite (NaN for E4M3).
     """
     if math.isnan(x):
         if sat & SAT_UNIT:
             return 0
-        return fmt.canonical_nan if nan is None else nan
+        return fmt.canonical_nan
     negative = math.copysign(1.0, x) < 0
     if math.isinf(x):
         if sat & (SAT_RELU | SAT_UNIT) and negative:

@@ -344,7 +344,7 @@ def _normalise(total: np.ndarray, unit_exponent, out: Format, result_fraction_bi
         kept = kept + ((right > 0) & ((rest > half) | ((rest == half) & (kept & 1).astype(bool))))
     kept = kept << np.minimum(np.maximum(-drop, 0), 62)
     bits = ((quantum + p + out.bias - 1) << out.fraction_bits) + (kept << (out.fraction_bits - p))
-    bits = np.where(kept == 0, 0, np.minimum(bits, out.inf_bits)); kept = np.where(total != 0, 1, kept)
+    bits = np.where(kept == 0, 0, np.minimum(bits, out.inf_bits))
     return np.where((total < 0) & (kept != 0), bits | out.sign_bit, bits)
 
 
@@ -371,7 +371,7 @@ def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath, special_p
     fraction_bits = dp.alignment_fraction_bits
     product = sig_a * sig_b                                   # exact
     exp_p = exp_a + exp_b
-    exp_c = np.where(sig_c == 0, dp.zero_exponent, exp_c)
+    exp_c = exp_c
     e_max = np.maximum(exp_p.max(axis=-1), exp_c)
     total = _align(product, exp_p, e_max[..., None], fraction_bits - 2 * dp.input.fraction_bits).sum(axis=-1)
     total += _align(sig_c, exp_c, e_max, fraction_bits - dp.output.fraction_bits)

@@ -4,7 +4,9 @@ Every function takes and returns unsigned bit patterns as integers (a 16-bit
 half, the 32-bit word of an FP32 or TF32 value, the 64-bit word of an FP64
 value, one byte of FP8) and is ``@njit(cache=True)``; with
 ``NUMBA_DISABLE_JIT=1`` the same code runs as plain Python. FP64 results come
-back as ``np.uint64``; all others as non-negative ints.
+back as ``np.uint64``; all others as non-negative ints. From Python, pass FP64
+patterns as ``np.uint64``: numba's dispatcher types a Python int as int64 and
+refuses one of 2^63 or more.
 
 One rounding path serves every format: an operation computes its exact result
 as ``(-1)^sign * (m + δ) * 2^e``, an integer ``m`` below 2^62 plus a sticky

@@ -123,6 +123,7 @@ class _Decoder:
         self.dynamic_shared_offset = 0
         self.function_start: dict[str, int] = {}
         self.pending_calls: list = []    # (row, callee name)
+        self.cc_slot: int | None = None
 
     # ------------------------------------------------------------ layout
     def _reachable_functions(self) -> list[ir.Function]:
@@ -211,6 +212,14 @@ class _Decoder:
         return found
 
     # ------------------------------------------------------------ operands
+    def _carry_slot(self) -> int:
+        """The register slot holding each thread's carry flag CC.CF (add.cc, addc, ...)."""
+        if self.cc_slot is None:
+            self.cc_slot = len(self.slot_names)
+            self.slot_names.append("%CC.CF")
+            self.slot_types.append("pred")
+        return self.cc_slot
+
     def _slot(self, fn: ir.Function, reg: ir.Reg, ins: ir.Instruction) -> int:
         key = (fn.name, reg.name)
         slot = self.slots.get(key)
@@ -409,6 +418,8 @@ class _Decoder:
                 raise UnsupportedPTXError(f"prmt modes other than the default are not supported ({_where(ins)})")
             unknown()
             row.fields[L.F_SUB] = sub
+            if flags & L.FL_CC or ins.opcode in ("addc", "subc", "madc"):
+                row.fields[L.F_AUX] = self._carry_slot()
             row.dsts.append(self._dest(fn, ops[0], ins))
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:])
         elif family == "compare":
