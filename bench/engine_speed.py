@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-SIM_N = 64                  # CUDASIM takes ~9 s here (DESIGN.md: ~25,000 FMA/s)
+SIM_N = 64                  # DESIGN.md: CUDASIM takes ~9 s here (~25,000 FMA/s)
 GPU = "sm_80"
 
 TARGET_SPEEDUP = 1000       # emu over CUDASIM, same kernel and N

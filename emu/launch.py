@@ -166,7 +166,8 @@ class GPU:
         mlay[core.ML_SHARED_BASE], mlay[core.ML_SHARED_SIZE] = lay["shared_base"], shared_total
         mlay[core.ML_LOCAL_BASE], mlay[core.ML_LOCAL_SIZE] = lay["local_base"], lay["local_size"]
         mlay[core.ML_HEAP_SIZE] = lay["heap_size"]
-        dims = np.array([*grid, *block, int(shared_mem), shared_total], dtype=np.int64)
+        cc = self.preset.cc[0] * 10 + self.preset.cc[1]
+        dims = np.array([*grid, *block, int(shared_mem), shared_total, cc], dtype=np.int64)
         stats = np.zeros(core.N_STATS, dtype=np.int64)
         counts = np.zeros(len(program.code), dtype=np.int64)
         err = np.zeros(L.N_ERR, dtype=np.int64)
@@ -323,7 +324,8 @@ def _fault(err, compiled, program, memory, grid, block, args, copies) -> KernelF
     elif code == L.ERR_CALL_DEPTH:
         msg = f"kernel {compiled.name}: call or divergence nesting too deep at {at}, {coords}"
     else:
-        msg = f"kernel {compiled.name}: the engine cannot execute {ptx} at {at} ({coords})"
+        msg = (f"kernel {compiled.name}: {ptx} at {at} ({coords}) needs all 32 lanes of the warp active and "
+               f"converged (.aligned warp instructions such as mma.sync, and calls, cannot run diverged)")
     msg += ". The caller's arrays were not modified."
     return KernelFault(msg, kernel=compiled.name, block=block_idx, thread=thread_idx, pc=pc,
                        instruction=ptx, source=where or None, address=address)

@@ -16,8 +16,7 @@ from numba import cuda
 from numba.cuda import bf16, fp16
 
 import emu
-from emu.frontend import cache, compile_numba_kernel
-from emu.frontend.errors import LinkError
+from emu.frontend import LinkError, cache, compile_numba_kernel
 from emu.frontend.ptx_link import extern_functions, link_ptx
 from emu.ptx.parser import parse_ptx
 

@@ -16,10 +16,11 @@ threads' local memory (see ``MemoryLayout`` in emu.engine.machine).
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 from emu.engine import layout as L
 from emu.engine.bits import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+from emu.engine.mma_fragments import execute as mma_execute
 from emu.numerics import scalar as S
 
 # ----------------------------------------------------------------- opcode ids (from the ISA table)
@@ -43,6 +44,7 @@ OP_BRA, OP_CALL, OP_RET, OP_EXIT, OP_TRAP = _ID["bra"], _ID["call"], _ID["ret"],
 OP_BAR, OP_BARRIER, OP_MEMBAR, OP_FENCE = _ID["bar"], _ID["barrier"], _ID["membar"], _ID["fence"]
 OP_SHFL, OP_VOTE, OP_ACTIVEMASK, OP_MATCH, OP_REDUX = (
     _ID["shfl"], _ID["vote"], _ID["activemask"], _ID["match"], _ID["redux"])
+OP_MMA = _ID["mma"]
 
 # ----------------------------------------------------------------- statistics (stats array)
 ST_WARP_INSTRUCTIONS = 0
@@ -75,7 +77,7 @@ FULL = 0xFFFFFFFF
 SV_NTID_X, SV_NTID_Y, SV_NTID_Z = 0, 1, 2
 SV_CTAID_X, SV_CTAID_Y, SV_CTAID_Z = 3, 4, 5
 SV_NCTAID_X, SV_NCTAID_Y, SV_NCTAID_Z = 6, 7, 8
-SV_NWARPS, SV_SMID, SV_NSM, SV_DYN_SMEM, SV_TOTAL_SMEM, SV_CLOCK = 9, 10, 11, 12, 13, 14
+SV_NWARPS, SV_SMID, SV_NSM, SV_DYN_SMEM, SV_TOTAL_SMEM, SV_CLOCK, SV_CC = 9, 10, 11, 12, 13, 14, 15
 N_SV = 16
 
 # memory layout (mlay array)
@@ -301,7 +303,10 @@ def div_int(a, b, nbytes, signed, want_rem):
             return a if want_rem else np.int64(-1)
         if b == -1:
             return np.int64(0) if want_rem else -a
-        q = abs(a) // abs(b)
+        # magnitudes as uint64: abs(INT64_MIN) does not fit an int64
+        ma = np.uint64(-a) if a < 0 else np.uint64(a)
+        mb = np.uint64(-b) if b < 0 else np.uint64(b)
+        q = np.int64(ma // mb)
         if (a < 0) != (b < 0):
             q = -q
         return a - q * b if want_rem else q
@@ -735,6 +740,8 @@ def exec_int(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, s
                     r = r + rd(okind, oval, regs, T, s + 2, t, lane, w, sreg)
                 else:
                     r = r + c
+                if (flags & L.FL_SAT) != 0 and signed:      # mad.hi.sat.s32
+                    r = max(min(r, np.int64(0x7FFFFFFF)), np.int64(-0x80000000))
         elif op == OP_MUL24 or op == OP_MAD24:
             a24 = sext(a, 3) if signed else zext(a, 3)
             b24 = sext(b, 3) if signed else zext(b, 3)
@@ -743,6 +750,8 @@ def exec_int(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, s
                 r = r >> 16
             if op == OP_MAD24:
                 r = r + c
+                if (flags & L.FL_SAT) != 0 and signed:      # mad24.hi.sat.s32
+                    r = max(min(r, np.int64(0x7FFFFFFF)), np.int64(-0x80000000))
         elif op == OP_SAD:
             r = c + (a - b if a > b else b - a) if signed else c + (a - b if ult(b, a) else b - a)
         elif op == OP_DIV:
@@ -768,10 +777,11 @@ def exec_int(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, s
         elif op == OP_CNOT:
             r = np.int64(1) if zext(a, nbytes) == 0 else np.int64(0)
         elif op == OP_SHL:
-            sh = zext(b, 4)
+            # the shift amount is a u32 whatever the type: read it unextended (b was cut to 16 bits for .b16)
+            sh = zext(rd(okind, oval, regs, T, s + 1, t, lane, w, sreg), 4)
             r = a << sh if sh < bits else np.int64(0)
         elif op == OP_SHR:
-            sh = zext(b, 4)
+            sh = zext(rd(okind, oval, regs, T, s + 1, t, lane, w, sreg), 4)
             if signed:
                 r = a >> (sh if sh < bits else bits - 1)
             else:
@@ -804,7 +814,7 @@ def exec_int(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, s
             r = np.int64(-1) & 0xFFFFFFFF
             for k in range(bits - 1, -1, -1):
                 if (x >> k) & 1:
-                    r = np.int64(k)
+                    r = np.int64(k) if sub == 0 else np.int64(bits - 1 - k)    # sub 1: .shiftamt
                     break
         elif op == OP_BREV:
             x = zext(a, nbytes)
@@ -1783,6 +1793,39 @@ def exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, mask, mem, m16, m32,
         stats[ST_LOCAL_ACCESSES] += 1
     return True
 
+
+@njit(cache=True, error_model="numpy")
+def exec_mma(row, okind, oval, regs, T, base, cc):
+    """mma.sync for a whole warp: gather the fragments of all 32 lanes, run the tensor-core model
+    (Python, through object mode: one call per warp instruction), scatter D."""
+    s = row[L.F_SRC]
+    d = row[L.F_DST]
+    na = row[L.F_AUX]
+    nb = row[L.F_WIDTH]
+    nc = row[L.F_NSRC] - na - nb
+    nd = row[L.F_NDST]
+    a = np.zeros((32, na), dtype=np.int64)
+    b = np.zeros((32, nb), dtype=np.int64)
+    c = np.zeros((32, nc), dtype=np.int64)
+    out = np.zeros((32, nd), dtype=np.int64)
+    for lane in range(32):
+        t = base + lane
+        for i in range(na):
+            a[lane, i] = regs[oval[s + i] * T + t]
+        for i in range(nb):
+            b[lane, i] = regs[oval[s + na + i] * T + t]
+        for i in range(nc):
+            k = s + na + nb + i
+            c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
+    shape_id = row[L.F_SUB]
+    in_code = row[L.F_TY2]
+    acc_code = row[L.F_TY]
+    with objmode():
+        mma_execute(shape_id, in_code, acc_code, cc, a, b, c, out)
+    for lane in range(32):
+        for i in range(nd):
+            wr(okind, oval, regs, T, d + i, base + lane, out[lane, i])
+
 # ================================================================= control and scheduling
 @njit(cache=True, error_model="numpy")
 def record_printf(pc, code_pc, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
@@ -1950,6 +1993,11 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                     return R_BLOCKED
         elif op == OP_MEMBAR or op == OP_FENCE:
             pass
+        elif op == OP_MMA:
+            if emask != FULL:
+                fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)    # .aligned: all 32 lanes, converged
+                return R_ERROR
+            exec_mma(row, okind, oval, regs, T, base, sreg[SV_CC])
         elif emask != 0:
             ty = row[L.F_TY]
             if op == OP_LD or op == OP_ST:
@@ -2028,7 +2076,9 @@ def release_barriers(nw, exited, init_mask, wstate, wbar, wbar_dst, bar_arrived,
 def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
              mem, m16, m32, m64, valid, mlay, stats, counts, err, budget,
              printmeta, printbuf, nprint):
-    """Run CTAs [cta_begin, cta_end) of a grid. dims = grid x,y,z, block x,y,z, dynamic and total smem.
+    """Run CTAs [cta_begin, cta_end) of a grid.
+
+    dims = grid x,y,z, block x,y,z, dynamic and total shared memory, compute capability (e.g. 80).
 
     Returns the number of CTAs completed; on a fault ``err`` holds its details.
     """
@@ -2064,6 +2114,7 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
     sreg[SV_NSM] = n_sms
     sreg[SV_DYN_SMEM] = dims[6]
     sreg[SV_TOTAL_SMEM] = dims[7]
+    sreg[SV_CC] = dims[8]
     shared0 = mlay[ML_SHARED_BASE]
     shared1 = shared0 + mlay[ML_SHARED_SIZE]
     local0 = mlay[ML_LOCAL_BASE]

@@ -32,11 +32,11 @@ memory, and everything else is global memory (the device heap).
 
 # ------------------------------------------------------------ code columns
 F_OP = 0          # opcode id (emu.isa.table.OPCODE_ID)
-F_TY = 1          # primary type id (TY_*)
-F_TY2 = 2         # secondary type: cvt source type, setp comparison type, ...
+F_TY = 1          # primary type id (TY_*); mma: accumulator code (mma_fragments.ACCUMULATORS)
+F_TY2 = 2         # secondary type: cvt source type, set/slct type; mma: input code (INPUT_TYPES)
 F_RND = 3         # rounding mode RND_*
 F_FLAGS = 4       # FL_* bit set
-F_SUB = 5         # sub-operation: comparison, atomic op, shuffle mode, vote mode, bool op, mul mode
+F_SUB = 5         # sub-operation: comparison, atomic op, shuffle mode, vote mode, mul mode, mma shape
 F_GUARD = 6       # guard predicate slot, or -1
 F_GUARD_NEG = 7   # 1 if the guard is @!%p
 F_TARGET = 8      # branch target pc / callee entry pc
@@ -49,8 +49,8 @@ F_DST = 14        # first destination operand index
 F_NDST = 15
 F_OFFSET = 16     # address offset of a memory operand (bytes)
 F_CLASS = 17      # instruction class id (emu.isa.table.CLASS_ID)
-F_AUX = 18        # opcode-specific extra (call: callee frame info index; bar: barrier id)
-F_WIDTH = 19      # access size in bytes of one element for memory ops / bit width of the type
+F_AUX = 18        # opcode-specific extra (setp: boolean combiner; carry ops: CC slot; mma: number of A registers)
+F_WIDTH = 19      # size in bytes of the type / of one element of a memory access (mma: number of B registers)
 N_FIELDS = 20
 
 PC_NEVER = -1     # a branch whose paths never meet again (one side exits)

@@ -1,6 +1,6 @@
 """Frontends: numba.cuda kernels, CUDA C++ and raw PTX to a ``CompiledKernel``; ptxas resources."""
 from .cuda_cpp import compile_cuda_source
-from .errors import CompileError, KernelArgumentError, KernelEntryError, PtxasError
+from .errors import CompileError, KernelArgumentError, KernelEntryError, LinkError, PtxasError
 from .kernel import CompiledKernel, PtxParam
 from .numba_kernel import compile_numba_kernel
 from .ptx_text import load_ptx
@@ -9,5 +9,5 @@ from .resources import Resources, ptxas_resources
 __all__ = [
     "CompiledKernel", "PtxParam", "Resources",
     "compile_numba_kernel", "compile_cuda_source", "load_ptx", "ptxas_resources",
-    "CompileError", "KernelArgumentError", "KernelEntryError", "PtxasError",
+    "CompileError", "KernelArgumentError", "KernelEntryError", "LinkError", "PtxasError",
 ]

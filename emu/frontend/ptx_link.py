@@ -132,14 +132,15 @@ def _statements(ptx: str) -> list[tuple[int, int]]:
     spans, start, depth, pos = [], None, 0, 0
     for m in _LEX_RE.finditer(ptx):
         token = m.group()
+        comment = token.startswith(("//", "/*"))
         if start is None:
             gap = ptx[pos:m.start()]
             if gap.strip():
                 start = pos + len(gap) - len(gap.lstrip())
-            elif token[0] in '"{;':
+            elif token != "\n" and not comment:
                 start = m.start()
         pos = m.end()
-        if start is None or token.startswith(("//", "/*")):
+        if start is None or comment:
             continue
         if token == "{":
             depth += 1

@@ -105,6 +105,8 @@ OPCODES: tuple[OpSpec, ...] = (
     OpSpec("activemask", "warp", "warp"),
     OpSpec("match", "warp", "warp"),
     OpSpec("redux", "warp", "warp"),
+    # tensor cores
+    OpSpec("mma", "mma", "tensor", "warp-level mma.sync; bits from emu.numerics.mma for the preset's arch"),
 )
 
 BY_NAME: dict[str, OpSpec] = {spec.name: spec for spec in OPCODES}

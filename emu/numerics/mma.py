@@ -371,7 +371,7 @@ def _fused_block(a: tuple, b: tuple, c_bits: np.ndarray, dp: Datapath, special_p
     fraction_bits = dp.alignment_fraction_bits
     product = sig_a * sig_b                                   # exact
     exp_p = exp_a + exp_b
-    exp_c = exp_c
+    exp_c = np.where(sig_c == 0, dp.zero_exponent, exp_c)
     e_max = np.maximum(exp_p.max(axis=-1), exp_c)
     total = _align(product, exp_p, e_max[..., None], fraction_bits - 2 * dp.input.fraction_bits).sum(axis=-1)
     total += _align(sig_c, exp_c, e_max, fraction_bits - dp.output.fraction_bits)
@@ -390,7 +390,7 @@ def _special_products(a_bits, b_bits, fmt: Format) -> tuple[np.ndarray, np.ndarr
     nan = nan_a | nan_b | (inf_a & (sig_b == 0)) | ((sig_a == 0) & inf_b)
     inf = (inf_a | inf_b) & ~nan
     negative = (sig_a < 0) != (sig_b < 0)
-    return (inf & ~negative).any(axis=-1), (inf & negative).any(axis=-1), nan.any(axis=-1)
+    return (inf & negative).any(axis=-1), (inf & ~negative).any(axis=-1), nan.any(axis=-1)
 
 
 # The exponent given to a zero input: far below any other, so that a zero product never sets e_max.

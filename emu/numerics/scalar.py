@@ -21,10 +21,10 @@ PTX rules implemented (PTX ISA 8.x, ``add``/``mul``/``fma``/``div``/``sqrt``/
 
 - NaN results are the destination's canonical NaN: FP32 ``0x7FFFFFFF``,
   FP16/BF16 ``0x7FFF``, FP64 ``0x7FFFFFFFFFFFFFFF``, TF32 ``0x7FFFE000``, FP8
-  ``0x7F``. Input payloads are not propagated. This is documented for FP32 and
-  half arithmetic; for FP64 and for conversions it is our choice (unverified
-  on hardware). Exception: ``bf16_to_f32`` is the bit shift that ptxas emits
-  for it, so a BF16 NaN keeps its payload.
+  ``0x7F``. Input payloads are not propagated. NVIDIA documents the canonical
+  NaN for FP32 arithmetic; for FP16/BF16 arithmetic, FP64 and conversions it
+  is our choice, unverified on hardware. Exception: ``bf16_to_f32`` is a plain
+  bit shift (what ptxas is believed to emit for it), so a BF16 NaN keeps its payload.
 - ``.sat`` (``SAT_UNIT``): clamp to [+0.0, 1.0]; NaN -> +0.0; -0.0 -> +0.0.
 - ``.satfinite`` (``SAT_FINITE``, conversions): magnitudes beyond max finite,
   infinities included, become ±max finite; NaN stays (canonical) NaN.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.engine import layout as L
+from emu.engine.mma_fragments import ACCUMULATORS, INPUT_TYPES, SHAPES, find_shape
 from emu.errors import UnsupportedPTXError
 from emu.isa.table import BY_NAME, CLASS_ID, OPCODE_ID, instruction_class
 from emu.program.cfg import immediate_post_dominators
@@ -410,6 +411,9 @@ class _Decoder:
                     known.add(m)
                 elif ins.opcode == "shf" and m in ("l", "r", "clamp", "wrap"):
                     known.add(m)
+                elif ins.opcode == "bfind" and m == "shiftamt":
+                    sub = 1                     # bfind.shiftamt: report 31 - pos (63 - pos)
+                    known.add(m)
             if ins.opcode == "shf":
                 left = "l" in mods
                 sub = (L.SHF_L_CLAMP if "clamp" in mods else L.SHF_L_WRAP) if left else \
@@ -491,6 +495,8 @@ class _Decoder:
             self._lower_sync(fn, ins, row, known, unknown)
         elif family == "warp":
             self._lower_warp(fn, ins, row, known, unknown, is_float)
+        elif family == "mma":
+            self._lower_mma(fn, ins, row)
         else:
             raise UnsupportedPTXError(f"unsupported PTX instruction {ins.text.strip()} ({_where(ins)})")
         return [row]
@@ -633,6 +639,33 @@ class _Decoder:
             else:
                 row.dsts.append(self._dest(fn, dst, ins))
             row.srcs.extend(self._source(fn, o, ins, False) for o in ops[1:])
+
+    def _lower_mma(self, fn, ins, row):
+        """mma.sync.aligned.<shape>.row.col.<dtype>.<atype>.<btype>.<ctype> {D}, {A}, {B}, {C}."""
+        mods = ins.modifiers
+        types = [m for m in mods if m in ("f16", "f32", "bf16", "tf32", "e4m3", "e5m2", "f64", "s8", "u8")]
+        shape_name = next((m for m in mods if m.startswith("m") and "n" in m and "k" in m), None)
+        extra = [m for m in mods if m not in types and m not in ("sync", "aligned", shape_name)]
+        if len(types) != 4 or shape_name is None or extra != ["row", "col"] or types[1] != types[2] \
+                or types[0] != types[3] or types[0] not in ACCUMULATORS or types[1] not in INPUT_TYPES:
+            raise UnsupportedPTXError(f"unsupported mma form {ins.text.strip()} ({_where(ins)}); supported: "
+                                      f"row.col, D and C of one type (f32 or f16), A and B of one type")
+        try:
+            shape_id = find_shape(shape_name, types[1])
+        except KeyError:
+            raise UnsupportedPTXError(f"unsupported mma shape {shape_name} for .{types[1]} ({_where(ins)})") from None
+        shape = SHAPES[shape_id]
+        d, a, b, c = ins.operands
+        counts = (len(d.elements), len(a.elements), len(b.elements), len(c.elements))
+        if counts != (shape.c_regs(types[0]), shape.a_regs, shape.b_regs, shape.c_regs(types[3])):
+            raise UnsupportedPTXError(f"mma operand register counts {counts} do not fit {shape_name} ({_where(ins)})")
+        row.fields[L.F_SUB] = shape_id
+        row.fields[L.F_TY] = ACCUMULATORS.index(types[0])
+        row.fields[L.F_TY2] = INPUT_TYPES.index(types[1])
+        row.dsts.extend(self._dest(fn, o, ins) for o in d.elements)
+        row.srcs.extend(self._source(fn, o, ins, False) for o in a.elements + b.elements + c.elements)
+        row.fields[L.F_AUX] = len(a.elements)
+        row.fields[L.F_WIDTH] = len(b.elements)
 
     def _lower_call(self, fn, ins, row) -> list[_Row]:
         target: ir.CallTarget = ins.operands[0]

@@ -1,0 +1,114 @@
+"""mma.sync executed by the engine: fragments in registers, bits from the tensor-core model.
+
+Each lane loads its fragment registers from per-lane arrays that the test fills
+following the PTX ISA's fragment tables ("Matrix Fragments for mma.m16n8k16",
+"... m16n8k8"), written out here independently of emu.engine.mma_fragments.
+D must equal emu.numerics.mma for the launch's architecture, bit for bit, and
+the same instruction must differ between sm_80 and sm_90 where the model says.
+"""
+import ml_dtypes
+import numpy as np
+import pytest
+
+import emu
+from emu.numerics.mma import mma as model_mma
+
+PTX = """
+.version 8.0
+.target sm_80
+.address_size 64
+.visible .entry k(.param .u64 pa, .param .u64 pb, .param .u64 pc, .param .u64 pd)
+{{
+  .reg .b32 %a<{na}>; .reg .b32 %b<{nb}>; .reg .f32 %c<4>; .reg .f32 %d<4>;
+  .reg .b64 %rd<12>; .reg .b32 %lane;
+  ld.param.u64 %rd1, [pa]; ld.param.u64 %rd2, [pb]; ld.param.u64 %rd3, [pc]; ld.param.u64 %rd4, [pd];
+  mov.u32 %lane, %laneid;
+  mul.wide.u32 %rd5, %lane, {abytes}; add.s64 %rd1, %rd1, %rd5;
+  mul.wide.u32 %rd5, %lane, {bbytes}; add.s64 %rd2, %rd2, %rd5;
+  mul.wide.u32 %rd5, %lane, 16; add.s64 %rd3, %rd3, %rd5; add.s64 %rd4, %rd4, %rd5;
+  {loads}
+  ld.global.v4.f32 {{%c0, %c1, %c2, %c3}}, [%rd3];
+  mma.sync.aligned.{shape}.row.col.f32.{ty}.{ty}.f32 {{%d0, %d1, %d2, %d3}}, {{{alist}}}, {{{blist}}}, {{%c0, %c1, %c2, %c3}};
+  st.global.v4.f32 [%rd4], {{%d0, %d1, %d2, %d3}};
+  ret;
+}}
+"""
+
+
+def kernel(shape, ty, na, nb):
+    loads = " ".join(f"ld.global.u32 %a{i}, [%rd1+{4 * i}];" for i in range(na)) + " " + \
+        " ".join(f"ld.global.u32 %b{i}, [%rd2+{4 * i}];" for i in range(nb))
+    return emu.ptx_kernel(PTX.format(na=na, nb=nb, abytes=4 * na, bbytes=4 * nb, loads=loads, shape=shape, ty=ty,
+                                     alist=", ".join(f"%a{i}" for i in range(na)),
+                                     blist=", ".join(f"%b{i}" for i in range(nb))), "k")
+
+
+def fragments_m16n8k16(A16, B16, C):
+    """Per-lane registers for m16n8k16 .f16/.bf16 (A row-major 16x16, B 16x8 "col"), PTX ISA tables."""
+    a = np.zeros((32, 4), np.uint32)
+    b = np.zeros((32, 2), np.uint32)
+    c = np.zeros((32, 4), np.float32)
+    for lane in range(32):
+        g, t = lane // 4, lane % 4
+        for i in range(8):
+            row = g if i in (0, 1, 4, 5) else g + 8
+            col = t * 2 + (i & 1) + (8 if i >= 4 else 0)
+            a[lane, i // 2] |= np.uint32(A16[row, col]) << (16 * (i & 1))
+        for i in range(4):
+            row = t * 2 + (i & 1) + (8 if i >= 2 else 0)
+            b[lane, i // 2] |= np.uint32(B16[row, g]) << (16 * (i & 1))
+        for i in range(4):
+            c[lane, i] = C[g + (8 if i >= 2 else 0), t * 2 + (i & 1)]
+    return a, b, c
+
+
+def d_matrix(d):
+    D = np.zeros((16, 8), np.float32)
+    for lane in range(32):
+        g, t = lane // 4, lane % 4
+        for i in range(4):
+            D[g + (8 if i >= 2 else 0), t * 2 + (i & 1)] = d[lane, i]
+    return D
+
+
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+@pytest.mark.parametrize("ty, dtype, name", [("f16", np.float16, "fp16"), ("bf16", ml_dtypes.bfloat16, "bf16")])
+def test_m16n8k16_matches_model(arch, ty, dtype, name):
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((16, 16)).astype(dtype)
+    B = rng.standard_normal((16, 8)).astype(dtype)
+    C = rng.standard_normal((16, 8)).astype(np.float32)
+    a, b, c = fragments_m16n8k16(A.view(np.uint16), B.view(np.uint16), C)
+    d = np.zeros((32, 4), np.float32)
+    emu.GPU(arch).launch(kernel("m16n8k16", ty, 4, 2), 1, 32, (a, b, c, d))
+    expected = model_mma(A, B, C, arch=arch, input=name, accumulate="fp32")
+    assert np.array_equal(d_matrix(d).view(np.uint32), expected.view(np.uint32))
+
+
+def test_m16n8k16_sm80_and_sm90_differ_where_the_model_says():
+    # one product far larger than the others: sm_90 aligns 16 terms at once with 2 extra bits,
+    # sm_80 two blocks of 8 with 1 extra bit, so the small terms are truncated differently
+    A = np.zeros((16, 16), np.float16)
+    B = np.zeros((16, 8), np.float16)
+    A[0, :] = np.float16(1.0)
+    B[0, 0] = np.float16(2.0 ** 12)
+    B[1:, 0] = np.float16(0.75 * 2 ** -12)
+    C = np.zeros((16, 8), np.float32)
+    a, b, c = fragments_m16n8k16(A.view(np.uint16), B.view(np.uint16), C)
+    results = {}
+    for arch in ("sm_80", "sm_90"):
+        d = np.zeros((32, 4), np.float32)
+        emu.GPU(arch).launch(kernel("m16n8k16", "f16", 4, 2), 1, 32, (a, b, c, d))
+        results[arch] = d_matrix(d)
+        assert results[arch][0, 0] == model_mma(A, B, C, arch=arch)[0, 0]
+    assert results["sm_80"][0, 0] != results["sm_90"][0, 0]
+
+
+def test_mma_in_a_diverged_warp_is_refused():
+    ptx = kernel("m16n8k16", "f16", 4, 2)
+    a = np.zeros((32, 4), np.uint32)
+    b = np.zeros((32, 2), np.uint32)
+    c = np.zeros((32, 4), np.float32)
+    d = np.zeros((32, 4), np.float32)
+    with pytest.raises(emu.KernelFault, match="all 32"):
+        emu.GPU("sm_80").launch(ptx, 1, 16, (a, b, c, d))
