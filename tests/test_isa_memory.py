@@ -669,7 +669,7 @@ def test_atomics_contended(op, t, kind, monotone, space, data):
     grid, block = (2, 80) if space == "global" else (1, 160)
     n = grid * block
     bs, cs, init = atomic_operands(kind, t, n, data)
-    ut = f"u{8 * SIZE[t]}"
+    ut = f"uint{8 * SIZE[t]}"
     word = np.array([0xAAAAAAAAAAAAAAAA, init, 0x5555555555555555], dtype=np.uint64).astype(ut)
     olds = np.zeros(n, dtype=ut)
     args = [word, np.array(bs, dtype=np.uint64).astype(ut), np.array(cs, dtype=np.uint64).astype(ut), olds]

@@ -16,7 +16,7 @@ from numba import cuda
 from numba.cuda import bf16, fp16
 
 import emu
-from emu.frontend import LinkError, cache, compile_numba_kernel
+from emu.frontend import LinkError, cache, compile_numba_kernel, ptxas_resources
 from emu.frontend.ptx_link import extern_functions, link_ptx
 from emu.ptx.parser import parse_ptx
 
@@ -303,6 +303,16 @@ def hfma_bf16(a, b, c, out):
         out[i] = bf16.bfloat16_as_uint16(bf16.hfma(x, y, z))
 
 
+@cuda.jit
+def fp16_and_bf16(a, b, out_a, out_b):
+    """Calls into both shims: two libraries linked one after the other."""
+    i = cuda.grid(1)
+    if i < out_a.size:
+        out_a[i] = fp16.hadd(a[i], a[i])
+        x = bf16.uint16_as_bfloat16(b[i])
+        out_b[i] = bf16.bfloat16_as_uint16(bf16.hmul(x, x))
+
+
 N = 256
 
 
@@ -316,6 +326,7 @@ def test_fp16_hfma_is_linked_and_rounds_once(gpu):
     compiled = compile_numba_kernel(hfma_fp16, (a, b, c, out), (8, 0))
     assert extern_functions(compiled.ptx) == []
     assert "fma.rn.f16" in compiled.ptx
+    ptxas_resources(compiled.ptx, compiled.entry, (8, 0))     # NVIDIA's assembler takes it
     launch(gpu, hfma_fp16, a, b, c, out)
     want = fma_reference(a, b, c, np.float16, 10, -14, 15)
     assert_same_floats(out, want)
@@ -345,3 +356,16 @@ def test_bf16_hfma_is_linked_and_rounds_once(gpu):
     launch(gpu, hfma_bf16, a.view(np.uint16), b.view(np.uint16), c.view(np.uint16), out)
     want = fma_reference(a, b, c, ml_dtypes.bfloat16, 7, -126, 127)
     assert_same_floats(out.view(ml_dtypes.bfloat16), want)
+
+
+def test_kernel_calling_both_shims(gpu):
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-100, 100, N).astype(np.float16)
+    b = rng.uniform(-100, 100, N).astype(ml_dtypes.bfloat16)
+    out_a, out_b = np.zeros(N, np.float16), np.zeros(N, np.uint16)
+    compiled = compile_numba_kernel(fp16_and_bf16, (a, b.view(np.uint16), out_a, out_b), (8, 0))
+    assert extern_functions(compiled.ptx) == []
+    ptxas_resources(compiled.ptx, compiled.entry, (8, 0))
+    launch(gpu, fp16_and_bf16, a, b.view(np.uint16), out_a, out_b)
+    assert_same_floats(out_a, a + a)
+    assert_same_floats(out_b.view(ml_dtypes.bfloat16), b * b)   # exact in float32, rounded once

@@ -44,7 +44,7 @@ OP_BRA, OP_CALL, OP_RET, OP_EXIT, OP_TRAP = _ID["bra"], _ID["call"], _ID["ret"],
 OP_BAR, OP_BARRIER, OP_MEMBAR, OP_FENCE = _ID["bar"], _ID["barrier"], _ID["membar"], _ID["fence"]
 OP_SHFL, OP_VOTE, OP_ACTIVEMASK, OP_MATCH, OP_REDUX = (
     _ID["shfl"], _ID["vote"], _ID["activemask"], _ID["match"], _ID["redux"])
-OP_MMA = _ID["mma"]
+OP_MMA, OP_LDMATRIX = _ID["mma"], _ID["ldmatrix"]
 
 # ----------------------------------------------------------------- statistics (stats array)
 ST_WARP_INSTRUCTIONS = 0
@@ -376,14 +376,16 @@ def float_to_int(x, nbytes, signed, rnd):
     if x != x:
         return np.int64(0)
     mode = rnd - L.RND_IS_INTEGER if rnd >= L.RND_IS_INTEGER else L.RND_RZ
+    # np.floor/ceil/trunc stay float64 (numba's math.floor returns an int64, which overflows
+    # for |x| >= 2^63 and infinities before the saturation below could see them)
     if mode == L.RND_RN:
         r = np.rint(x)
     elif mode == L.RND_RM:
-        r = math.floor(x)
+        r = np.floor(x)
     elif mode == L.RND_RP:
-        r = math.ceil(x)
+        r = np.ceil(x)
     else:
-        r = math.trunc(x) if math.isfinite(x) else x
+        r = np.trunc(x)
     bits = 8 * nbytes
     if signed:
         hi = 2.0 ** (bits - 1)
@@ -410,11 +412,11 @@ def round_float_to_integral(x, rnd):
     if mode == L.RND_RN:
         r = np.rint(x)
     elif mode == L.RND_RM:
-        r = math.floor(x)
+        r = np.floor(x)          # float64 results: numba's math.floor is an int64 (overflows)
     elif mode == L.RND_RP:
-        r = math.ceil(x)
+        r = np.ceil(x)
     else:
-        r = math.trunc(x)
+        r = np.trunc(x)
     return math.copysign(r, x) if r == 0.0 else r
 
 
@@ -527,6 +529,13 @@ def exec_float32(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
             r = a * b
         elif op == OP_DIV:
             r = a / b
+            if (flags & L.FL_APPROX) != 0 and a == a and math.isfinite(b) and abs(b) > 8.507059173023462e+37:
+                # div.approx.f32 is a * (1/b): for 2^126 < |b| < 2^128 PTX gives NaN if a is
+                # infinite, otherwise a sign-preserving zero
+                if math.isinf(a):
+                    r = np.float32(math.nan)
+                else:
+                    r = np.float32(-0.0) if (math.copysign(1.0, a) < 0.0) != (b < 0.0) else np.float32(0.0)
         elif op == OP_ABS:
             r = np.float32(abs(a))
         elif op == OP_NEG:
@@ -570,6 +579,7 @@ def exec_float64(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
     d = code_pc[L.F_DST]
     ns = code_pc[L.F_NSRC]
     directed = rnd == L.RND_RZ or rnd == L.RND_RM or rnd == L.RND_RP
+    approx_ftz = (flags & L.FL_APPROX) != 0 and (flags & L.FL_FTZ) != 0
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
@@ -577,7 +587,26 @@ def exec_float64(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
         a = rd_f64(okind, oval, of, regs, T, s, t)
         b = rd_f64(okind, oval, of, regs, T, s + 1, t) if ns > 1 else 0.0
         c = rd_f64(okind, oval, of, regs, T, s + 2, t) if ns > 2 else 0.0
-        if op == OP_FMA or op == OP_MAD:
+        if approx_ftz and (op == OP_RCP or op == OP_RSQRT):
+            # rcp.approx.ftz.f64 / rsqrt.approx.ftz.f64 (PTX): only the upper 32 bits of a are used,
+            # the lower 32 bits of the result are zero, subnormal inputs and results flush to
+            # sign-preserving zeros, and a NaN becomes the canonical 0x7fffffff00000000
+            hi_mask = np.int64(-4294967296)                      # 0xFFFFFFFF00000000
+            x = f64_from_bits(f64_to_bits(a) & hi_mask)
+            if x != 0.0 and abs(x) < 2.2250738585072014e-308:
+                x = math.copysign(0.0, x)
+            if op == OP_RCP:
+                y = 1.0 / x if x != 0.0 else math.copysign(math.inf, x)
+            else:
+                y = 1.0 / math.sqrt(x) if x > 0.0 else (math.copysign(math.inf, x) if x == 0.0 else math.nan)
+            if y != y:
+                rb = np.int64(0x7FFFFFFF00000000)
+            else:
+                rb = f64_to_bits(y) & hi_mask
+                if (rb & np.int64(0x7FF0000000000000)) == 0:
+                    rb = rb & np.int64(-9223372036854775808)    # subnormal result: keep the sign
+            r = f64_from_bits(rb)
+        elif op == OP_FMA or op == OP_MAD:
             r = f64_from_bits(S.f64_fma(f64_to_bits(a), f64_to_bits(b), f64_to_bits(c), rnd if rnd >= 0 else L.RND_RN))
         elif directed and (op == OP_ADD or op == OP_SUB or op == OP_MUL or op == OP_DIV or op == OP_SQRT
                            or op == OP_RCP):
@@ -621,7 +650,7 @@ def exec_float64(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
             r = math.copysign(b, a)
         else:
             r = math.nan
-        if r != r and op != OP_ABS and op != OP_NEG and op != OP_COPYSIGN:
+        if r != r and op != OP_ABS and op != OP_NEG and op != OP_COPYSIGN and not approx_ftz:
             r = f64_from_bits(0x7FFFFFFFFFFFFFFF)   # canonical NaN
         if (flags & L.FL_SAT) != 0:
             r = sat_f64(r)
@@ -631,6 +660,25 @@ def exec_float64(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
 @njit(cache=True, error_model="numpy")
 def half_op(op, a, b, c, rnd, ftz, sat, is_bf16, nan_prop):
     """One f16/bf16 operation on 16-bit patterns, exactly rounded (emu.numerics.scalar)."""
+    if op == OP_MIN or op == OP_MAX or op == OP_NEG or op == OP_ABS or op == OP_EX2 or op == OP_TANH:
+        inf = 0x7F80 if is_bf16 else 0x7C00
+        if ftz and (a & inf) == 0:
+            a = a & 0x8000                # .ftz: a subnormal input is a zero of the same sign
+        if ftz and (b & inf) == 0:
+            b = b & 0x8000
+        if nan_prop and (op == OP_MIN or op == OP_MAX) and ((a & 0x7FFF) > inf or (b & 0x7FFF) > inf):
+            return 0x7FFF                 # min/max.NaN: canonical NaN if either input is NaN
+        if op == OP_EX2 or op == OP_TANH:
+            # .approx: computed in float64 and rounded once (PTX max rel. error f16 2^-9.9, bf16 2^-7)
+            x = np.float64(f32_from_bits(S.bf16_to_f32(a) if is_bf16 else S.f16_to_f32(a)))
+            y = 2.0 ** x if op == OP_EX2 else math.tanh(x)
+            if is_bf16:
+                rb = S.f64_to_bf16(f64_to_bits(y), L.RND_RN, 0)
+            else:
+                rb = S.f64_to_f16(f64_to_bits(y), L.RND_RN, 0)
+            if ftz and (rb & inf) == 0:
+                rb = rb & 0x8000
+            return rb
     if is_bf16:
         if op == OP_ADD:
             return S.bf16_add(a, b, rnd, ftz, sat)
@@ -672,6 +720,8 @@ def exec_half(op, ty, rnd, flags, code_pc, okind, oval, regs, T, base, mask, lan
     ns = code_pc[L.F_NSRC]
     ftz = (flags & L.FL_FTZ) != 0
     sat = 1 if (flags & L.FL_SAT) != 0 else 0
+    if (flags & L.FL_RELU) != 0:
+        sat |= 4                          # SAT_RELU: fma.relu clamps negative results to +0
     nan_prop = (flags & L.FL_NAN) != 0
     is_bf16 = ty == L.TY_BF16 or ty == L.TY_BF16X2
     packed = ty == L.TY_F16X2 or ty == L.TY_BF16X2
@@ -892,7 +942,8 @@ def exec_testp_copysign_f(op, sub, ty, code_pc, okind, oval, of, regs, T, base, 
         elif sub == L.TESTP_NOTANUMBER:
             r = x != x
         elif sub == L.TESTP_NORMAL:
-            r = math.isfinite(x) and abs(x) >= tiny
+            # PTX: "as a special case, positive and negative zero are considered normal numbers"
+            r = math.isfinite(x) and (abs(x) >= tiny or x == 0.0)
         else:
             r = x != 0.0 and abs(x) < tiny
         wr(okind, oval, regs, T, d, t, np.int64(1) if r else np.int64(0))
@@ -941,13 +992,42 @@ def exec_compare(op, ty, code_pc, okind, oval, of, regs, T, base, mask, w, sreg)
             continue
         cty = ty if op == OP_SETP else ty2
         is_float = cty == L.TY_F32 or cty == L.TY_F64 or cty == L.TY_F16 or cty == L.TY_BF16
-        af, ai = rd_number(okind, oval, of, regs, T, s, t, lane, w, sreg, cty)
-        bf, bi = rd_number(okind, oval, of, regs, T, s + 1, t, lane, w, sreg, cty)
-        if is_float:
-            r = compare(af, bf, cmp, True, False)
+        ftz = (code_pc[L.F_FLAGS] & L.FL_FTZ) != 0
+        if cty == L.TY_F16X2 or cty == L.TY_BF16X2:
+            # setp.f16x2 p|q, a, b: p compares the lower halves, q the upper halves (PTX ISA)
+            av = rd(okind, oval, regs, T, s, t, lane, w, sreg)
+            bv = rd(okind, oval, regs, T, s + 1, t, lane, w, sreg)
+            r = False
+            q = False
+            for k in range(2):
+                ah = (av >> (16 * k)) & 0xFFFF
+                bh = (bv >> (16 * k)) & 0xFFFF
+                if cty == L.TY_F16X2:
+                    x = np.float64(f32_from_bits(S.f16_to_f32(ah)))
+                    y = np.float64(f32_from_bits(S.f16_to_f32(bh)))
+                    if ftz:
+                        x = 0.0 if abs(x) < 6.103515625e-05 else x
+                        y = 0.0 if abs(y) < 6.103515625e-05 else y
+                else:
+                    x = np.float64(f32_from_bits(S.bf16_to_f32(ah)))
+                    y = np.float64(f32_from_bits(S.bf16_to_f32(bh)))
+                if k == 0:
+                    r = compare(x, y, cmp, True, False)
+                else:
+                    q = compare(x, y, cmp, True, False)
         else:
-            r = compare(ai, bi, cmp, False, (cty >> 4) != L.TK_S)
-        q = not r
+            af, ai = rd_number(okind, oval, of, regs, T, s, t, lane, w, sreg, cty)
+            bf, bi = rd_number(okind, oval, of, regs, T, s + 1, t, lane, w, sreg, cty)
+            if ftz and (cty == L.TY_F32 or cty == L.TY_F16):
+                # .ftz: subnormal inputs compare as (sign-preserving) zeros
+                tiny = 1.1754943508222875e-38 if cty == L.TY_F32 else 6.103515625e-05
+                af = 0.0 if abs(af) < tiny else af
+                bf = 0.0 if abs(bf) < tiny else bf
+            if is_float:
+                r = compare(af, bf, cmp, True, False)
+            else:
+                r = compare(ai, bi, cmp, False, (cty >> 4) != L.TK_S)
+            q = not r
         if boolop != L.BOOL_NONE:
             c = (rd(okind, oval, regs, T, s + 2, t, lane, w, sreg) & 1) == 1
             if boolop == L.BOOL_AND:
@@ -1009,6 +1089,11 @@ def convert_one(v, dty, sty, rnd, flags):
         if dty == L.TY_F32:
             return fbits
         x64 = int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RZ, True)
+        if int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RP, True) != \
+                int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RM, True):
+            # inexact in f64 (64-bit integers): round to odd, so that the rounding to f16/bf16
+            # below is the only one (truncation alone loses the sticky bits: double rounding)
+            x64 |= 1
         if dty == L.TY_F16:
             return np.int64(S.f64_to_f16(x64, mode, 0))
         return np.int64(S.f64_to_bf16(x64, mode, 0))
@@ -1024,6 +1109,10 @@ def convert_one(v, dty, sty, rnd, flags):
     else:
         x = np.float64(f32_from_bits(S.bf16_to_f32(v & 0xFFFF)))
     if not d_float:
+        if x != x and (sty == L.TY_F64 or dn == 8):
+            # PTX: NaN -> 0, except from .f64 or to .s64/.u64: 1 << (width - 1) (MININT / MAXINT/2 + 1)
+            nan_int = np.int64(1) << (8 * dn - 1)
+            return sext(nan_int, dn) if dkind == L.TK_S else nan_int
         return float_to_int(x, dn, dkind == L.TK_S, rnd if rnd >= 0 else L.RND_RZ + L.RND_IS_INTEGER)
     # float -> float
     if rnd >= L.RND_IS_INTEGER:
@@ -1056,7 +1145,7 @@ def convert_one(v, dty, sty, rnd, flags):
         if sty == L.TY_F64:
             return np.int64(S.f64_to_bf16(f64_to_bits(x), mode, satmode))
         return np.int64(S.f32_to_bf16(f32_to_bits(np.float32(x)), mode, ftz, satmode))
-    return np.int64(S.f32_to_tf32(f32_to_bits(np.float32(x)), mode)) & 0xFFFFFFFF
+    return np.int64(S.f32_to_tf32(f32_to_bits(np.float32(x)), mode, satmode)) & 0xFFFFFFFF
 
 
 @njit(cache=True, error_model="numpy")
@@ -1826,6 +1915,37 @@ def exec_mma(row, okind, oval, regs, T, base, cc):
         for i in range(nd):
             wr(okind, oval, regs, T, d + i, base + lane, out[lane, i])
 
+
+@njit(cache=True, error_model="numpy")
+def exec_ldmatrix(pc, row, okind, oval, regs, T, base, mlay, valid, err, m16, tmp, stats):
+    """ldmatrix: lanes 8i..8i+7 give the row addresses of matrix i (16 bytes per row); lane l
+    receives row l/4, columns 2(l%4) and 2(l%4)+1 of each matrix (of the transpose with .trans)."""
+    count = row[L.F_VEC]
+    trans = row[L.F_SUB] == 1
+    d = row[L.F_DST]
+    addr = tmp[0]
+    offs = tmp[2]
+    value = tmp[1]
+    gather(okind, oval, regs, T, row[L.F_SRC], base, addr)
+    providers = (np.int64(1) << (8 * count)) - 1 if count < 4 else FULL
+    if not lane_offsets(pc, row[L.F_SPACE], addr, row[L.F_OFFSET], 16, base, providers, mlay, valid, err,
+                        offs, 0):
+        return False
+    for i in range(count):
+        for lane in range(32):
+            r = lane >> 2
+            c = (lane & 3) * 2
+            if trans:
+                lo = m16[(offs[8 * i + c] + 2 * r) >> 1]
+                hi = m16[(offs[8 * i + c + 1] + 2 * r) >> 1]
+            else:
+                lo = m16[(offs[8 * i + r] + 2 * c) >> 1]
+                hi = m16[(offs[8 * i + r] + 2 * c + 2) >> 1]
+            value[lane] = np.int64(lo) | (np.int64(hi) << 16)
+        scatter(okind, oval, regs, T, d + i, base, FULL, value)
+    stats[ST_SHARED_LOADS] += 1
+    return True
+
 # ================================================================= control and scheduling
 @njit(cache=True, error_model="numpy")
 def record_printf(pc, code_pc, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
@@ -1993,6 +2113,12 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                     return R_BLOCKED
         elif op == OP_MEMBAR or op == OP_FENCE:
             pass
+        elif op == OP_LDMATRIX:
+            if emask != FULL:
+                fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
+                return R_ERROR
+            if not exec_ldmatrix(pc, row, okind, oval, regs, T, base, mlay, valid, err, m16, rows, stats):
+                return R_ERROR
         elif op == OP_MMA:
             if emask != FULL:
                 fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)    # .aligned: all 32 lanes, converged

@@ -107,6 +107,7 @@ OPCODES: tuple[OpSpec, ...] = (
     OpSpec("redux", "warp", "warp"),
     # tensor cores
     OpSpec("mma", "mma", "tensor", "warp-level mma.sync; bits from emu.numerics.mma for the preset's arch"),
+    OpSpec("ldmatrix", "ldmatrix", "memory", "loads 8x8 b16 matrices from shared memory into mma fragments"),
 )
 
 BY_NAME: dict[str, OpSpec] = {spec.name: spec for spec in OPCODES}

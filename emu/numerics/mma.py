@@ -390,7 +390,7 @@ def _special_products(a_bits, b_bits, fmt: Format) -> tuple[np.ndarray, np.ndarr
     nan = nan_a | nan_b | (inf_a & (sig_b == 0)) | ((sig_a == 0) & inf_b)
     inf = (inf_a | inf_b) & ~nan
     negative = (sig_a < 0) != (sig_b < 0)
-    return (inf & negative).any(axis=-1), (inf & ~negative).any(axis=-1), nan.any(axis=-1)
+    return (inf & ~negative).any(axis=-1), (inf & negative).any(axis=-1), nan.any(axis=-1)
 
 
 # The exponent given to a zero input: far below any other, so that a zero product never sets e_max.
@@ -438,7 +438,7 @@ def _add(x_bits: np.ndarray, y_bits: np.ndarray, fmt: Format) -> np.ndarray:
     sig_y, exp_y, nan_y, inf_y = _decode(y_bits, fmt)
     e_max = np.maximum(exp_x, exp_y)
     fraction_bits = fmt.fraction_bits + 3
-    total = (_align(sig_x, exp_x, e_max, 3, sticky=True) + _align(sig_y, exp_y, e_max, 3, sticky=True))
+    total = (_align(sig_x, exp_x, e_max, 3) + _align(sig_y, exp_y, e_max, 3, sticky=True))
     bits = _normalise(total, e_max - fraction_bits, fmt, fmt.fraction_bits, round_to_nearest=True)
     if nan_x.any() or nan_y.any() or inf_x.any() or inf_y.any():
         bits = _specials(bits, (inf_x & (sig_x > 0)) | (inf_y & (sig_y > 0)),

@@ -497,6 +497,8 @@ class _Decoder:
             self._lower_warp(fn, ins, row, known, unknown, is_float)
         elif family == "mma":
             self._lower_mma(fn, ins, row)
+        elif family == "ldmatrix":
+            self._lower_ldmatrix(fn, ins, row, known, unknown)
         else:
             raise UnsupportedPTXError(f"unsupported PTX instruction {ins.text.strip()} ({_where(ins)})")
         return [row]
@@ -666,6 +668,21 @@ class _Decoder:
         row.srcs.extend(self._source(fn, o, ins, False) for o in a.elements + b.elements + c.elements)
         row.fields[L.F_AUX] = len(a.elements)
         row.fields[L.F_WIDTH] = len(b.elements)
+
+    def _lower_ldmatrix(self, fn, ins, row, known, unknown):
+        """ldmatrix.sync.aligned.m8n8.x{1,2,4}{.trans}.shared.b16 {d...}, [addr]."""
+        known.update(("m8n8", "x1", "x2", "x4", "trans"))
+        unknown()
+        count = next((int(m[1]) for m in ins.modifiers if m in ("x1", "x2", "x4")), 0)
+        if "m8n8" not in ins.modifiers or count == 0:
+            raise UnsupportedPTXError(f"unsupported ldmatrix form {ins.text.strip()} ({_where(ins)})")
+        targets = ins.operands[0].elements if isinstance(ins.operands[0], ir.Vector) else (ins.operands[0],)
+        if len(targets) != count:
+            raise UnsupportedPTXError(f"ldmatrix .x{count} needs {count} destination registers ({_where(ins)})")
+        row.fields[L.F_VEC] = count
+        row.fields[L.F_SUB] = 1 if "trans" in ins.modifiers else 0
+        row.fields[L.F_SPACE] = self._address(fn, ins.operands[1], ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
+        row.dsts.extend(self._dest(fn, o, ins) for o in targets)
 
     def _lower_call(self, fn, ins, row) -> list[_Row]:
         target: ir.CallTarget = ins.operands[0]
