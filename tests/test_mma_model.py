@@ -593,7 +593,7 @@ def test_error_bound_against_exact_dot_products(fragment):
     assert np.array_equal(d, mma_bits(a, b, c, arch, input, accumulate, instruction))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fragments([("sm_80", "fp16", "fp32", "mma")], k_range=(16, 16)))
 def test_sm80_and_sm90_m16n8k16_differ_where_the_model_says(fragment):
     """m16n8k16 fp16 is two chained 8-term blocks with F = 24 on sm_80 and one 16-term block with

@@ -101,7 +101,7 @@ def zext(v, nbytes):
     return v & ((np.int64(1) << (8 * nbytes)) - 1)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def special(sid, t, lane, w, sreg):
     nx = sreg[SV_NTID_X]
     ny = sreg[SV_NTID_Y]
@@ -1204,7 +1204,7 @@ def exec_convert(op, ty, rnd, flags, code_pc, okind, oval, regs, T, base, mask, 
 
 
 # ================================================================= memory
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def resolve(space, addr, size, t, mlay, valid):
     """Byte offset in the memory buffer of [addr, addr+size) in a state space, and the space
     it resolved to (generic addresses pick their window). Offset -1: out of bounds."""
@@ -1382,7 +1382,7 @@ def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthread
             if not (mask >> lane) & 1:
                 continue
             t = base + lane
-            bval = rd(okind, oval, regs, T, s + 1, t, lane, w, sreg)
+            bval = rd(okind, oval, regs, T, s + 1, t, lane, w, sreg) & 0x1F     # PTX: bval = b[4:0]
             cval = rd(okind, oval, regs, T, s + 2, t, lane, w, sreg)
             clamp = cval & 0x1F
             segmask = (cval >> 8) & 0x1F

@@ -66,8 +66,11 @@ def compile_numba_kernel(kernel, args, cc: tuple[int, int]) -> CompiledKernel:
     Python function. Each of ``args`` is a numpy array (any layout, read-only
     ones become ``readonly`` array types), a Python or numpy scalar, or a
     numba type standing for a value of that type. ``lineinfo`` is always on,
-    so the PTX maps back to source lines. The PTX comes from the compile
-    cache when the kernel, what it references, the types and ``cc`` match.
+    so the PTX maps back to source lines. The C++ shims that numba-cuda
+    leaves to the device linker (``cuda.fp16``, ``cuda.bf16`` operations)
+    are compiled and linked into the PTX, which is then self-contained. The
+    PTX comes from the compile cache when the kernel, what it references,
+    the types and ``cc`` match.
     """
     pyfunc, options = _function_and_options(kernel)
     arg_types = infer_arg_types(pyfunc, args)

@@ -44,9 +44,9 @@ FP8 (E4M3, E5M2) takes one of two routes, by architecture and instruction:
 All arithmetic is exact integer arithmetic on int64 numpy arrays: a product
 significand has at most 2 * 11 + 2 bits, an aligned term at most F + 2 = 27,
 a block's sum at most 27 + log2(33) bits. The error of one block against the
-exact ``c + sum`` is below ``(L + 1) * 2^(e_max - F)`` plus the final rounding
-(one unit in the last place of the result under truncation, half under
-round to nearest).
+exact ``c + sum`` is at most ``T = (L + 1) * 2^(e_max - F)`` (the truncation
+of L + 1 terms) plus the final rounding: one unit in the last place at
+``|c + sum| + T`` under truncation, half of one under round to nearest.
 
 Limits: only the floating-point ``mma`` formats are modelled (no integer
 MMA, no FP64 DMMA, no block-scaled ``mxf8f6f4``). ``wgmma`` and
@@ -189,7 +189,8 @@ class Fp8ViaFp16:
 #          `n_accum_fractional_bits` is F; `is_split_k` cuts K into two blocks).
 #   [FHMP] Fasi, Higham, Mikaitis, Pranesh, "Numerical behavior of NVIDIA tensor cores",
 #          PeerJ CS 7:e330 (2021).
-#   [REF]  shared/REFERENCE.md's table, compiled from the papers above.
+#   [REF]  the table in REFERENCE.md (shared/), compiled from the papers above.
+#   [SASS] what ptxas 12.9 (CUDA 12.9.86) writes for the PTX instruction, read with nvdisasm.
 #   [VEC]  reproduces the real-GPU vectors in tests/data/tc_vectors bit for bit.
 ARCHS: dict[str, TensorCoreArithmetic] = {a.arch: a for a in (
     TensorCoreArithmetic(
@@ -224,7 +225,7 @@ ARCHS: dict[str, TensorCoreArithmetic] = {a.arch: a for a in (
         zero_exponent_fp32_out=-132,          # [KM] AdaTC.m min_exp_limit = -132
         zero_exponent_fp16_out=-20,           # [KM] AdaTC.m min_exp_limit = -20 for fp16 output
         fp8=Fp8Unit(
-            instruction="mma",                # ptxas 12.9: QMMA.16832 for mma.sync e4m3 on sm_89
+            instruction="mma",                # [SASS] QMMA.16832 for mma.sync fp8 on sm_89
             alignment_fraction_bits=13,       # [KM] AdaTC.m neab = -10 for fp8; [MS] Ada fp8 13
             block_terms=16,                   # [KM] AdaTC.m fma = 16 for fp8; [MS] k32 split in two
             fp32_result_fraction_bits=13,     # [KM] output bits 23 + neab; [MS] "f32_e8m13"
@@ -239,7 +240,7 @@ ARCHS: dict[str, TensorCoreArithmetic] = {a.arch: a for a in (
         zero_exponent_fp32_out=-133,          # [KM] H100TC.m min_exp_limit = -133
         zero_exponent_fp16_out=-21,           # [KM] H100TC.m min_exp_limit = -21 for fp16 output
         fp8=Fp8Unit(
-            instruction="wgmma",              # ptxas 12.9 lowers fp8 mma.sync to HMMA on sm_90
+            instruction="wgmma",              # [SASS] fp8 mma.sync becomes F2FP + 2 HMMA on sm_90
             alignment_fraction_bits=13,       # [KM] H100TC.m neab = -10 for fp8; [MS] wgmma fp8 13; [VEC]
             block_terms=32,                   # [KM] H100TC.m fma = 32 for fp8; [VEC]
             fp32_result_fraction_bits=13,     # [KM] output bits 23 + neab; [MS] wgmma "f32_e8m13"; [VEC]
@@ -254,7 +255,7 @@ ARCHS: dict[str, TensorCoreArithmetic] = {a.arch: a for a in (
         zero_exponent_fp32_out=-133,          # [KM] B200TC.m min_exp_limit = -133
         zero_exponent_fp16_out=-21,           # [KM] B200TC.m min_exp_limit = -21 for fp16 output
         fp8=Fp8Unit(
-            instruction="tcgen05",            # ptxas 12.9 lowers fp8 mma.sync to HMMA on sm_100
+            instruction="tcgen05",            # [SASS] fp8 mma.sync becomes F2FP + 2 HMMA on sm_100
             alignment_fraction_bits=25,       # [KM] B200TC.m keeps neab = 2 for fp8; [MS] tcgen05.mma 25
             block_terms=32,                   # [KM] B200TC.m fma = 32 for fp8; [MS] tcgen05.mma: all of k32
             fp32_result_fraction_bits=23,     # [KM] B200TC.m; [MS] tcgen05.mma: a full FP32 result
@@ -438,7 +439,7 @@ def _add(x_bits: np.ndarray, y_bits: np.ndarray, fmt: Format) -> np.ndarray:
     sig_y, exp_y, nan_y, inf_y = _decode(y_bits, fmt)
     e_max = np.maximum(exp_x, exp_y)
     fraction_bits = fmt.fraction_bits + 3
-    total = (_align(sig_x, exp_x, e_max, 3) + _align(sig_y, exp_y, e_max, 3, sticky=True))
+    total = (_align(sig_x, exp_x, e_max, 3, sticky=True) + _align(sig_y, exp_y, e_max, 3, sticky=True))
     bits = _normalise(total, e_max - fraction_bits, fmt, fmt.fraction_bits, round_to_nearest=True)
     if nan_x.any() or nan_y.any() or inf_x.any() or inf_y.any():
         bits = _specials(bits, (inf_x & (sig_x > 0)) | (inf_y & (sig_y > 0)),
@@ -496,6 +497,10 @@ def mma_bits(a_bits, b_bits, c_bits, arch: str = "sm_80", input: str = "fp16",
     sm_90 and sm_100. K is cut into the architecture's blocks in ascending k:
     one ``mma.sync`` fragment is one call with its own K (e.g. m16n8k16 fp16 on
     sm_80: two chained blocks of 8).
+
+    A call costs a few hundred numpy operations whatever its size (about
+    0.2-0.3 ms for one m16n8k16 fragment); give all warps that execute an
+    instruction to one call.
     """
     return _run(a_bits, b_bits, c_bits, tensor_core(arch).datapath(input, accumulate, instruction))
 
