@@ -200,3 +200,81 @@ def patterns(fmt: Format, extra=()):
 def finite_f32(min_value=None, max_value=None):
     return st.floats(min_value=min_value, max_value=max_value, width=32, allow_nan=False,
                      allow_infinity=False).map(f32_bits)
+
+
+# ------------------------------------------------------------------ operand constructions that stress rounding
+def exact(fmt: Format, sign: int, m: int, q: int) -> int:
+    """The pattern of (-1)^sign * m * 2^q (rounded to nearest if it does not fit)."""
+    from emu.numerics.formats import round_fraction
+    v = Fraction(m) * Fraction(2) ** q
+    return round_fraction(-v if sign else v, fmt, negative=bool(sign))
+
+
+def _exponent(draw, fmt: Format, lo_margin=0, hi_margin=0):
+    return draw(st.integers(fmt.emin + lo_margin, fmt.emax - hi_margin))
+
+
+@st.composite
+def add_operands(draw, fmt: Format):
+    """(a, b) whose sum lies on, next to, or a few bits below a rounding boundary of ``fmt``;
+    or cancels almost completely."""
+    p = fmt.precision
+    e = _exponent(draw, fmt, 0, 1)
+    sa, sb = draw(st.integers(0, 1)), draw(st.integers(0, 1))
+    ma = draw(st.integers(1 << (p - 1), (1 << p) - 1))
+    qa = e - (p - 1)
+    kind = draw(st.integers(0, 2))
+    if kind == 0:       # b = odd multiple of 2^(qa - s): exact ties (s = 1) and near ties
+        s = draw(st.integers(1, p + 3))
+        mb = draw(st.sampled_from([1, 3, (1 << (p - 1)) + 1, (1 << p) - 1, (1 << (p - 1)) - 1]))
+        b = exact(fmt, sb, mb, qa - s)
+    elif kind == 1:     # b = 2^(qa-1) +- 2^(qa-1-k): one ulp beside a midpoint, in units far below
+        k = draw(st.integers(1, p + 2))
+        mb = (1 << k) + draw(st.sampled_from([-1, 1]))
+        b = exact(fmt, sb, mb, qa - 1 - k)
+    else:               # cancellation: b = -(a + d ulps)
+        d = draw(st.integers(-3, 3))
+        b = exact(fmt, 1 - sa, ma + d, qa)
+    return exact(fmt, sa, ma, qa), b
+
+
+@st.composite
+def mul_operands(draw, fmt: Format):
+    """(a, b) = ((1 + 2^-j) 2^x, (1 + 2^-(p-j) + d ulp) 2^y): products at or next to a midpoint."""
+    p = fmt.precision
+    j = draw(st.integers(1, p - 1))
+    d = draw(st.integers(-1, 1))
+    x = draw(st.integers(fmt.emin - 2, fmt.emax))
+    y = draw(st.integers(max(fmt.emin - 2, fmt.emin - x - fmt.fraction_bits - 2), min(fmt.emax, fmt.emax - x + 1)))
+    a = exact(fmt, draw(st.integers(0, 1)), (1 << j) + 1, x - j)
+    b = exact(fmt, draw(st.integers(0, 1)), (1 << (p - 1)) + (1 << j) + d, y - (p - 1))
+    return a, b
+
+
+@st.composite
+def fma_operands(draw, fmt: Format):
+    """(a, b, c): a*b at a midpoint (see mul_operands) plus a c far below it, which one rounding
+    of the exact sum must see and a double rounding loses; or c cancelling the product."""
+    a, b = draw(mul_operands(fmt))
+    kind = draw(st.integers(0, 2))
+    prod = value(a, fmt) * value(b, fmt) if not (is_nan_bits(a, fmt) or decode(a, fmt)[0] == "inf" or
+                                               is_nan_bits(b, fmt) or decode(b, fmt)[0] == "inf") else Fraction(1)
+    if prod == 0:
+        prod = Fraction(1)
+    e = math.floor(math.log2(abs(prod)))
+    if kind == 0:
+        k = draw(st.integers(fmt.precision + 1, 3 * fmt.precision))
+        c = exact(fmt, draw(st.integers(0, 1)), 1, max(e - k, fmt.emin - fmt.fraction_bits))
+    elif kind == 1:
+        from emu.numerics.formats import round_fraction
+        r = round_fraction(-prod, fmt)
+        c = (r + draw(st.integers(-2, 2))) % (1 << fmt.container_bits)
+    else:
+        c = draw(patterns(fmt))
+    return a, b, c
+
+
+def operand_tuples(fmt: Format, arity: int, adversarial=None):
+    """Tuples of ``arity`` patterns: independent draws or a rounding-boundary construction."""
+    independent = st.tuples(*[patterns(fmt)] * arity)
+    return independent if adversarial is None else st.one_of(independent, adversarial)

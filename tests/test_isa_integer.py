@@ -6,10 +6,9 @@ UINT_MAX, powers of two and their neighbours; shift amounts 0..70 and a few
 huge ones), and every lane is compared with the reference. Values travel as
 raw bit patterns (see tests/ptxkit.py).
 
-Where PTX leaves a result to the implementation, the test pins emu's choice and
-says so: integer division by zero gives all ones (div) and the dividend (rem),
-what the hardware's own division sequence returns; INT_MIN / -1 gives INT_MIN
-and INT_MIN % -1 gives 0.
+Where PTX leaves a result undefined, the tests pin emu's choice and say so:
+integer division by zero gives all ones (div, signed or not) and the dividend
+(rem); INT_MIN / -1 gives INT_MIN (the wrapped quotient) and INT_MIN % -1 gives 0.
 """
 from __future__ import annotations
 
@@ -86,7 +85,7 @@ def div_ref(ty):
     def ref(a, b):
         x, y = value(a, ty), value(b, ty)
         if y == 0:
-            return -1                      # emu's choice (hardware: all ones)
+            return -1                      # undefined in PTX; emu's choice: all ones
         return tdiv(x, y)
     return ref
 
@@ -95,7 +94,7 @@ def rem_ref(ty):
     def ref(a, b):
         x, y = value(a, ty), value(b, ty)
         if y == 0:
-            return x                       # emu's choice (hardware: the dividend)
+            return x                       # undefined in PTX; emu's choice: the dividend
         return x - y * tdiv(x, y)
     return ref
 
@@ -367,7 +366,8 @@ def test_division_edges(t):
 
 
 def test_division_emu_choices():
-    """What PTX leaves undefined, pinned: x/0 = all ones, x%0 = x, INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0."""
+    """What PTX leaves undefined, pinned to emu's choice: x/0 = all ones, x%0 = x, INT_MIN/-1 = INT_MIN,
+    INT_MIN%-1 = 0."""
     got = K.run("div.s32 %q, %a, %b;\nrem.s32 %r, %a, %b;\ndiv.u32 %uq, %a, %b;\nrem.u32 %ur, %a, %b;",
                 {"a": ("s32", [7, -7, -2**31, -2**31]), "b": ("s32", [0, 0, -1, 0])},
                 {"q": "s32", "r": "s32", "uq": "u32", "ur": "u32"})

@@ -111,7 +111,7 @@ VECTORS = [("v2", "u32"), ("v4", "u32"), ("v2", "u64"), ("v2", "s64"), ("v4", "f
 
 
 @pytest.mark.parametrize("vec, t", VECTORS, ids=[f"{v}.{t}" for v, t in VECTORS])
-@pytest.mark.parametrize("space", ["global", "shared", "local"])
+@pytest.mark.parametrize("space", ["global", "shared", "local", "generic"])
 def test_vector_load_store(vec, t, space):
     """ld.{space}.vN.t / st.{space}.vN.t of whole vectors (shared and local: stored there from registers,
     the registers cleared, loaded back); integer values are also checked extended into a 64-bit register."""
@@ -127,11 +127,14 @@ def test_vector_load_store(vec, t, space):
              f"ld.global.{vec}.{t} {{{regs}}}, [%rd2];"]
     if space != "global":
         lines.append("mov.u64 %rd4, buf;")
-        if space == "shared":
+        if space in ("shared", "generic"):
             lines.append("add.s64 %rd4, %rd4, %rd1;")
-        lines.append(f"st.{space}.{vec}.{t} [%rd4], {{{regs}}};")
+        if space == "generic":                  # a generic pointer into shared memory
+            lines.append("cvta.shared.u64 %rd4, %rd4;")
+        sp = "" if space == "generic" else f".{space}"
+        lines.append(f"st{sp}.{vec}.{t} [%rd4], {{{regs}}};")
         lines += [f"mov.b{max(16, 8 * size)} %v{k}, 0;" for k in range(n)]
-        lines.append(f"ld.{space}.{vec}.{t} {{{regs}}}, [%rd4];")
+        lines.append(f"ld{sp}.{vec}.{t} {{{regs}}}, [%rd4];")
     lines.append(f"st.global.{vec}.{t} [%rd3], {{{regs}}};")
     if t[0] in "su":
         lines += [f"mul.wide.u32 %rd7, %gid, {8 * n};", "add.s64 %rd7, %rd7, %pa2;"]
@@ -139,7 +142,7 @@ def test_vector_load_store(vec, t, space):
             lines += [f"cvt.{t[0]}64.{t} %rd6, %v{k};", f"st.global.u64 [%rd7+{8 * k}], %rd6;"]
     decls = f".reg .{REGDECL.get(t, t)} %v<{n}>;"
     globals_ = ""
-    if space == "shared":
+    if space in ("shared", "generic"):
         globals_ = f".shared .align 16 .b8 buf[{threads * n * size}];"
     elif space == "local":
         decls += f"\n.local .align 16 .b8 buf[{n * size}];"
@@ -148,6 +151,36 @@ def test_vector_load_store(vec, t, space):
     assert raw(dst, t) == raw(src, t)
     if t[0] in "su":
         assert ext.tolist() == [mask(value(x, t), 64) for x in raw(src, t)]
+
+
+def test_read_only_and_uniform_loads():
+    """ld.global.nc (read-only path) and ldu return the same data as ld.global."""
+    src = random_array("u32", 64, 11)
+    dst = np.zeros((64, 3), dtype=np.uint32)
+    body = """
+        add.s64 %rd1, %pa0, %o4;
+        ld.global.nc.u32 %r1, [%rd1];
+        ldu.global.u32 %r2, [%pa0+8];
+        and.b64 %rd2, %o4, -16;
+        add.s64 %rd2, %rd2, %pa0;
+        ld.global.nc.v4.u32 {%r3, %r4, %r5, %r6}, [%rd2];
+        and.b32 %r7, %gid, 3;
+        setp.eq.u32 %p1, %r7, 1;
+        selp.u32 %r3, %r4, %r3, %p1;
+        setp.eq.u32 %p1, %r7, 2;
+        selp.u32 %r3, %r5, %r3, %p1;
+        setp.eq.u32 %p1, %r7, 3;
+        selp.u32 %r3, %r6, %r3, %p1;
+        mul.wide.u32 %rd3, %gid, 12;
+        add.s64 %rd3, %rd3, %pa1;
+        st.global.u32 [%rd3], %r1;
+        st.global.u32 [%rd3+4], %r2;
+        st.global.u32 [%rd3+8], %r3;
+    """
+    K.launch(K.pointer_kernel(body, 2), [src, dst], block=64)
+    assert dst[:, 0].tolist() == src.tolist()
+    assert dst[:, 1].tolist() == [int(src[2])] * 64
+    assert dst[:, 2].tolist() == src.tolist()
 
 
 # ------------------------------------------------------------------ shared memory

@@ -465,6 +465,21 @@ NEGATIVE:
     ret;
 }
 
+.func (.param .b64 r) sum_pair(.param .align 8 .b8 pair[16])
+{
+    .reg .b64 %s<4>;
+    .local .align 8 .b8 spill[16];
+    ld.param.b64 %s1, [pair];
+    ld.param.b64 %s2, [pair+8];
+    st.local.b64 [spill+8], %s1;
+    st.local.b64 [spill], %s2;
+    ld.local.b64 %s1, [spill+8];
+    ld.local.b64 %s2, [spill];
+    sub.s64 %s3, %s1, %s2;
+    st.param.b64 [r], %s3;
+    ret;
+}
+
 .func (.param .f64 r) scale(.param .f64 x, .param .b32 k)
 {
     .reg .f64 %z<3>;
@@ -520,14 +535,24 @@ def test_call_with_params_and_return_values(data):
         ld.param.f64 %fd2, [sr];
         cvt.rzi.s64.f64 %g, %fd2;
         }
+        {
+        .param .align 8 .b8 pp[16];
+        .param .b64 pr;
+        cvt.s64.s32 %rd2, %b;
+        st.param.b64 [pp], %rd1;
+        st.param.b64 [pp+8], %rd2;
+        call (pr), sum_pair, (pp);
+        ld.param.b64 %k, [pr];
+        }
     """
-    got = K.run(body, {"a": ("s32", a), "b": ("s32", b)}, {"d": "s32", "e": "s64", "h": "s32", "g": "s64"},
+    got = K.run(body, {"a": ("s32", a), "b": ("s32", b)}, {"d": "s32", "e": "s64", "h": "s32", "g": "s64", "k": "s64"},
                 funcs=FUNCS)
     for i in range(N):
         assert got["d"][i] == mask(a[i] * b[i] + 7, 32)
         assert got["e"][i] == mask(3 * a[i] + 1, 64)
         assert got["h"][i] == mask(b[i] >> 1 if b[i] >= 0 else -1, 32)
         assert got["g"][i] == mask(3 * a[i], 64)
+        assert got["k"][i] == mask(a[i] - b[i], 64)
 
 
 def test_calls_in_divergent_branches():
