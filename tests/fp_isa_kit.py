@@ -261,7 +261,7 @@ def fma_operands(draw, fmt: Format):
                                                is_nan_bits(b, fmt) or decode(b, fmt)[0] == "inf") else Fraction(1)
     if prod == 0:
         prod = Fraction(1)
-    e = math.floor(math.log2(abs(prod)))
+    e = abs(prod).numerator.bit_length() - abs(prod).denominator.bit_length()   # floor(log2) within 1
     if kind == 0:
         k = draw(st.integers(fmt.precision + 1, 3 * fmt.precision))
         c = exact(fmt, draw(st.integers(0, 1)), 1, max(e - k, fmt.emin - fmt.fraction_bits))
