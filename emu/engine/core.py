@@ -86,7 +86,7 @@ N_ML = 8
 
 
 # ================================================================= small helpers
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def sext(v, nbytes):
     if nbytes >= 8:
         return v
@@ -94,7 +94,7 @@ def sext(v, nbytes):
     return (v << sh) >> sh
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def zext(v, nbytes):
     if nbytes >= 8:
         return v
@@ -140,7 +140,7 @@ def special(sid, t, lane, w, sreg):
     return sreg[SV_TOTAL_SMEM]
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def rd(okind, oval, regs, T, i, t, lane, w, sreg):
     """Raw 64-bit value of operand i for thread t."""
     k = okind[i]
@@ -156,27 +156,27 @@ def rd(okind, oval, regs, T, i, t, lane, w, sreg):
     return np.int64(0)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def rd_f32(okind, oval, of, regs, T, i, t):
     if okind[i] == L.OK_IMM:
         return np.float32(of[i])
     return f32_from_bits(regs[oval[i] * T + t])
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def rd_f64(okind, oval, of, regs, T, i, t):
     if okind[i] == L.OK_IMM:
         return of[i]
     return f64_from_bits(regs[oval[i] * T + t])
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def wr(okind, oval, regs, T, i, t, value):
     if okind[i] == L.OK_REG:
         regs[oval[i] * T + t] = value
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def popc32(x):
     x = x & FULL
     c = 0
@@ -186,7 +186,7 @@ def popc32(x):
     return c
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def fma_f32_rn(a, b, c):
     """Correctly rounded float32 fused multiply-add.
 
@@ -214,7 +214,7 @@ def fma_f32_rn(a, b, c):
     return np.float32(s)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def flush_f32(x):
     """.ftz: a subnormal float32 becomes a zero of the same sign."""
     if x != 0.0 and abs(x) < np.float32(1.1754943508222875e-38):
@@ -222,7 +222,7 @@ def flush_f32(x):
     return x
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def sat_f32(x):
     """.sat: clamp to [0, 1]; NaN becomes +0."""
     if not (x > 0.0):
@@ -232,7 +232,7 @@ def sat_f32(x):
     return x
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def sat_f64(x):
     if not (x > 0.0):
         return 0.0
@@ -241,7 +241,7 @@ def sat_f64(x):
     return x
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def fmin_ptx(a, b, nan_prop):
     """PTX min: a NaN operand is ignored unless both are NaN (or .NaN is given); -0 < +0."""
     if a != a or b != b:
@@ -253,7 +253,7 @@ def fmin_ptx(a, b, nan_prop):
     return a if a < b else b
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def fmax_ptx(a, b, nan_prop):
     if a != a or b != b:
         if nan_prop or (a != a and b != b):
@@ -317,7 +317,7 @@ def div_int(a, b, nbytes, signed, want_rem):
     return np.int64(ua % ub) if want_rem else np.int64(ua // ub)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def ult(a, b):
     return np.uint64(a) < np.uint64(b)
 
@@ -1235,7 +1235,7 @@ def resolve(space, addr, size, t, mlay, valid):
     return mlay[ML_PARAM_BASE] + addr, space
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def load(mem, m16, m32, m64, off, nbytes):
     if nbytes == 4:
         return np.int64(m32[off >> 2])
@@ -1246,7 +1246,7 @@ def load(mem, m16, m32, m64, off, nbytes):
     return np.int64(mem[off])
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def store(mem, m16, m32, m64, off, nbytes, value):
     if nbytes == 4:
         m32[off >> 2] = np.uint32(value & 0xFFFFFFFF)
@@ -1527,7 +1527,7 @@ def exec_carry(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w,
 # are contiguous in ``regs``), compute over whole rows, and scatter the result
 # under the active mask. Anything not handled here falls back to the
 # definitions above; the semantic tests run through both.
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def gather(okind, oval, regs, T, i, base, out):
     """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values)."""
     k = okind[i]
@@ -1547,7 +1547,7 @@ def gather(okind, oval, regs, T, i, base, out):
             out[lane] = x
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def scatter(okind, oval, regs, T, i, base, mask, values):
     if okind[i] != L.OK_REG:
         return
@@ -1561,7 +1561,7 @@ def scatter(okind, oval, regs, T, i, base, mask, values):
                 regs[o + lane] = values[lane]
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def extend_row(x, nbytes, signed):
     if nbytes >= 8:
         return
@@ -1807,7 +1807,7 @@ def lane_offsets(pc, space, addr, offset, total, base, mask, mlay, valid, err, o
     return True
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def space_of(space, addr0):
     """The state space a (possibly generic) address falls in."""
     if space != L.SP_GENERIC:
