@@ -1,12 +1,13 @@
 """Kernel library: numba.cuda kernels (plus one CUDA C++ kernel), each with a numba
 @njit CPU twin that is its reference, described uniformly as KernelCase entries."""
 
-from . import conv, cuda_cpp, elementwise, gemm, histogram, misc, reduction, softmax, transpose
+from . import conv, cuda_cpp, elementwise, gemm, histogram, misc, reduction, softmax, tensor_core, transpose
 from .case import KernelCase
 
 KERNELS: list[KernelCase] = [
     *elementwise.CASES,
     *gemm.CASES,
+    *tensor_core.CASES,
     *reduction.CASES,
     *histogram.CASES,
     *transpose.CASES,

@@ -31,6 +31,8 @@ class KernelCase:
     sizes         awkward problem sizes (not multiples of the block size) for tests
     fuses_fma     the PTX contains fused multiply-adds (NVVM contracts a*b+c); the twin
                   reproduces them exactly, but numba's CUDA simulator rounds twice
+    inline_ptx    the kernel uses emu.intrinsics (inline PTX such as mma.sync), which
+                  numba's CUDA simulator cannot run
     """
 
     name: str
@@ -43,6 +45,7 @@ class KernelCase:
     tolerance: tuple[float, float] = (0.0, 0.0)
     reason: str = EXACT
     fuses_fma: bool = False
+    inline_ptx: bool = False
     entry: Optional[str] = None
 
     @property

@@ -123,6 +123,9 @@ def check_sim(cases) -> bool:
         if case.is_cuda_cpp:
             print(f"skip sim  {case.name}: CUDA C++ source")
             continue
+        if case.inline_ptx:
+            print(f"skip sim  {case.name}: inline PTX (emu.intrinsics)")
+            continue
         for size in case.sizes:
             args = case.make_inputs(np.random.default_rng(size), size)
             rtol, atol = case.tolerance

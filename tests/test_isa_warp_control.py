@@ -358,6 +358,34 @@ def test_barrier_after_early_exit():
     assert out.tolist() == [0xFFFFFFFF if t % 3 == 0 else 163 - t for t in range(n)]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "engine bug: lanes that branch straight to the kernel's final ret (`@%p bra END; ... END: ret;`, what "
+    "numba and nvcc emit for an early return) wait at the branch's reconvergence point instead of exiting, "
+    "so a later bar.sync counts them as live and reports a deadlock; hardware lets them exit"))
+def test_barrier_after_branch_to_kernel_end():
+    n = 64
+    out = np.full(n, 0xFFFFFFFF, dtype=np.uint32)
+    body = """
+        mov.u32 %r1, %tid.x;
+        setp.ge.u32 %p1, %r1, 40;
+        @%p1 bra END;
+        mov.u32 %r10, sbuf;
+        shl.b32 %r11, %r1, 2;
+        add.u32 %r12, %r10, %r11;
+        st.shared.u32 [%r12], %r1;
+        bar.sync 0;
+        sub.u32 %r4, 39, %r1;
+        shl.b32 %r13, %r4, 2;
+        add.u32 %r14, %r10, %r13;
+        ld.shared.u32 %r5, [%r14];
+        add.s64 %rd1, %pa0, %o4;
+        st.global.u32 [%rd1], %r5;
+    END:
+    """
+    K.launch(K.pointer_kernel(body, 1, globals_=".shared .align 4 .b32 sbuf[64];"), [out], block=n)
+    assert out.tolist() == [39 - t if t < 40 else 0xFFFFFFFF for t in range(n)]
+
+
 # ------------------------------------------------------------------ special registers
 SPECIALS = ["%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z", "%ctaid.x", "%ctaid.y", "%ctaid.z",
             "%nctaid.x", "%nctaid.y", "%nctaid.z", "%laneid", "%warpid", "%nwarpid", "%lanemask_eq",

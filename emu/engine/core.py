@@ -20,7 +20,9 @@ from numba import njit, objmode
 
 from emu.engine import layout as L
 from emu.engine.bits import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
+from emu.engine.mma_fragments import WMMA_SHAPES
 from emu.engine.mma_fragments import execute as mma_execute
+from emu.engine.mma_fragments import execute_wmma
 from emu.numerics import scalar as S
 
 # ----------------------------------------------------------------- opcode ids (from the ISA table)
@@ -44,7 +46,7 @@ OP_BRA, OP_CALL, OP_RET, OP_EXIT, OP_TRAP = _ID["bra"], _ID["call"], _ID["ret"],
 OP_BAR, OP_BARRIER, OP_MEMBAR, OP_FENCE = _ID["bar"], _ID["barrier"], _ID["membar"], _ID["fence"]
 OP_SHFL, OP_VOTE, OP_ACTIVEMASK, OP_MATCH, OP_REDUX = (
     _ID["shfl"], _ID["vote"], _ID["activemask"], _ID["match"], _ID["redux"])
-OP_MMA, OP_LDMATRIX = _ID["mma"], _ID["ldmatrix"]
+OP_MMA, OP_LDMATRIX, OP_WMMA = _ID["mma"], _ID["ldmatrix"], _ID["wmma"]
 
 # ----------------------------------------------------------------- statistics (stats array)
 ST_WARP_INSTRUCTIONS = 0
@@ -475,11 +477,11 @@ def compare(a, b, cmp, is_float, unsigned):
 
 # ================================================================= arithmetic
 @njit(cache=True, error_model="numpy")
-def exec_float32(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, mask):
+def exec_float32(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, mask):
     """f32 arithmetic for the lanes in mask."""
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    ns = code_pc[L.F_NSRC]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
     ftz = (flags & L.FL_FTZ) != 0
     sat = (flags & L.FL_SAT) != 0
     directed = rnd == L.RND_RZ or rnd == L.RND_RM or rnd == L.RND_RP
@@ -574,10 +576,10 @@ def exec_float32(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
 
 
 @njit(cache=True, error_model="numpy")
-def exec_float64(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, mask):
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    ns = code_pc[L.F_NSRC]
+def exec_float64(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, mask):
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
     directed = rnd == L.RND_RZ or rnd == L.RND_RM or rnd == L.RND_RP
     approx_ftz = (flags & L.FL_APPROX) != 0 and (flags & L.FL_FTZ) != 0
     for lane in range(32):
@@ -633,7 +635,7 @@ def exec_float64(op, sub, rnd, flags, code_pc, okind, oval, of, regs, T, base, m
         elif op == OP_DIV:
             r = a / b
         elif op == OP_ABS:
-            r = abs(a)
+            r = abs(a) if a == a else a         # PTX: "For abs.f64, NaN input is passed through unchanged"
         elif op == OP_NEG:
             r = -a
         elif op == OP_MIN:
@@ -713,11 +715,11 @@ def half_op(op, a, b, c, rnd, ftz, sat, is_bf16, nan_prop):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_half(op, ty, rnd, flags, code_pc, okind, oval, regs, T, base, mask, lane_w, sreg):
+def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, lane_w, sreg):
     """f16, bf16, f16x2 and bf16x2 arithmetic."""
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    ns = code_pc[L.F_NSRC]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
     ftz = (flags & L.FL_FTZ) != 0
     sat = 1 if (flags & L.FL_SAT) != 0 else 0
     if (flags & L.FL_RELU) != 0:
@@ -743,11 +745,11 @@ def exec_half(op, ty, rnd, flags, code_pc, okind, oval, regs, T, base, mask, lan
 
 
 @njit(cache=True, error_model="numpy")
-def exec_int(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, sreg):
+def exec_int(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
     """Integer and bitwise operations (types u/s/b 8..64 and pred for logic)."""
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    ns = code_pc[L.F_NSRC]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
     nbytes = 1 << (ty & 15) if ty != L.TY_PRED else 1
     bits = 8 * nbytes
     signed = (ty >> 4) == L.TK_S
@@ -920,9 +922,9 @@ def exec_int(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, s
 
 
 @njit(cache=True, error_model="numpy")
-def exec_testp_copysign_f(op, sub, ty, code_pc, okind, oval, of, regs, T, base, mask):
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
+def exec_testp_copysign_f(op, sub, ty, code, pc, okind, oval, of, regs, T, base, mask):
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
@@ -970,13 +972,13 @@ def rd_number(okind, oval, of, regs, T, i, t, lane, w, sreg, ty):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_compare(op, ty, code_pc, okind, oval, of, regs, T, base, mask, w, sreg):
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    nd = code_pc[L.F_NDST]
-    cmp = code_pc[L.F_SUB]
-    boolop = code_pc[L.F_AUX]
-    ty2 = code_pc[L.F_TY2]
+def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg):
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    nd = code[pc, L.F_NDST]
+    cmp = code[pc, L.F_SUB]
+    boolop = code[pc, L.F_AUX]
+    ty2 = code[pc, L.F_TY2]
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
@@ -992,7 +994,7 @@ def exec_compare(op, ty, code_pc, okind, oval, of, regs, T, base, mask, w, sreg)
             continue
         cty = ty if op == OP_SETP else ty2
         is_float = cty == L.TY_F32 or cty == L.TY_F64 or cty == L.TY_F16 or cty == L.TY_BF16
-        ftz = (code_pc[L.F_FLAGS] & L.FL_FTZ) != 0
+        ftz = (code[pc, L.F_FLAGS] & L.FL_FTZ) != 0
         if cty == L.TY_F16X2 or cty == L.TY_BF16X2:
             # setp.f16x2 p|q, a, b: p compares the lower halves, q the upper halves (PTX ISA)
             av = rd(okind, oval, regs, T, s, t, lane, w, sreg)
@@ -1149,15 +1151,15 @@ def convert_one(v, dty, sty, rnd, flags):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_convert(op, ty, rnd, flags, code_pc, okind, oval, regs, T, base, mask, w, sreg):
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    ns = code_pc[L.F_NSRC]
-    nd = code_pc[L.F_NDST]
-    sub = code_pc[L.F_SUB]
-    width = code_pc[L.F_WIDTH]
-    ty2 = code_pc[L.F_TY2]
-    space = code_pc[L.F_SPACE]
+def exec_convert(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
+    nd = code[pc, L.F_NDST]
+    sub = code[pc, L.F_SUB]
+    width = code[pc, L.F_WIDTH]
+    ty2 = code[pc, L.F_TY2]
+    space = code[pc, L.F_SPACE]
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
@@ -1328,15 +1330,15 @@ def atomic_apply(sub, ty, old, b, c):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_atomic(pc, op, ty, code_pc, okind, oval, regs, T, base, mask, w, sreg,
+def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg,
                 mem, m16, m32, m64, valid, mlay, stats, err):
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    ns = code_pc[L.F_NSRC]
-    nbytes = code_pc[L.F_WIDTH]
-    offset = code_pc[L.F_OFFSET]
-    space = code_pc[L.F_SPACE]
-    sub = code_pc[L.F_SUB]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
+    nbytes = code[pc, L.F_WIDTH]
+    offset = code[pc, L.F_OFFSET]
+    space = code[pc, L.F_SPACE]
+    sub = code[pc, L.F_SUB]
     signed = (ty >> 4) == L.TK_S
     for lane in range(32):
         if not (mask >> lane) & 1:
@@ -1362,11 +1364,11 @@ def exec_atomic(pc, op, ty, code_pc, okind, oval, regs, T, base, mask, w, sreg,
 
 # ================================================================= warp-level
 @njit(cache=True, error_model="numpy")
-def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthreads, tmp):
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    nd = code_pc[L.F_NDST]
-    sub = code_pc[L.F_SUB]
+def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthreads, tmp):
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    nd = code[pc, L.F_NDST]
+    sub = code[pc, L.F_SUB]
     if op == OP_ACTIVEMASK:
         for lane in range(32):
             if (mask >> lane) & 1:
@@ -1426,7 +1428,7 @@ def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthread
             wr(okind, oval, regs, T, d, base + lane, r)
         return
     if op == OP_REDUX:
-        ty = code_pc[L.F_TY]
+        ty = code[pc, L.F_TY]
         signed = (ty >> 4) == L.TK_S
         acc = np.int64(0)
         first = True
@@ -1455,7 +1457,7 @@ def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthread
                 wr(okind, oval, regs, T, d, base + lane, zext(acc, 4))
         return
     # match.any / match.all .b32/.b64
-    nbytes = code_pc[L.F_WIDTH]
+    nbytes = code[pc, L.F_WIDTH]
     for lane in range(32):
         if (mask >> lane) & 1:
             tmp[lane] = zext(rd(okind, oval, regs, T, s, base + lane, lane, w, sreg), nbytes)
@@ -1477,13 +1479,13 @@ def exec_warp_op(op, code_pc, okind, oval, regs, T, base, mask, w, sreg, nthread
 
 
 @njit(cache=True, error_model="numpy")
-def exec_carry(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w, sreg):
+def exec_carry(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
     """Extended-precision integer arithmetic through the carry flag: add.cc, addc, sub.cc, subc,
     mad{.lo,.hi}.cc, madc (u32/s32/u64/s64). Subtraction is a + ~b + 1 (carry out = no borrow),
     as the PTX ISA defines it."""
-    s = code_pc[L.F_SRC]
-    d = code_pc[L.F_DST]
-    cc = code_pc[L.F_AUX]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    cc = code[pc, L.F_AUX]
     nbytes = 1 << (ty & 15)
     bits = 8 * nbytes
     write_cc = (flags & L.FL_CC) != 0
@@ -1528,74 +1530,70 @@ def exec_carry(op, sub, ty, flags, code_pc, okind, oval, regs, T, base, mask, w,
 # under the active mask. Anything not handled here falls back to the
 # definitions above; the semantic tests run through both.
 @njit(cache=True, error_model="numpy")
-def gather(okind, oval, regs, T, i, base, out):
-    """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values)."""
+def gather(okind, oval, regs, T, i, base, out, row):
+    """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values), into out[row]."""
     k = okind[i]
     if k == L.OK_REG:
         v = oval[i]
         if v >= 0:
             o = v * T + base
             for lane in range(32):
-                out[lane] = regs[o + lane]
+                out[row, lane] = regs[o + lane]
         else:
             o = (-1 - v) * T + base
             for lane in range(32):
-                out[lane] = 1 - (regs[o + lane] & 1)
+                out[row, lane] = 1 - (regs[o + lane] & 1)
     else:
         x = oval[i]
         for lane in range(32):
-            out[lane] = x
+            out[row, lane] = x
 
 
 @njit(cache=True, error_model="numpy")
-def scatter(okind, oval, regs, T, i, base, mask, values):
+def scatter(okind, oval, regs, T, i, base, mask, values, row):
     if okind[i] != L.OK_REG:
         return
     o = oval[i] * T + base
     if mask == FULL:
         for lane in range(32):
-            regs[o + lane] = values[lane]
+            regs[o + lane] = values[row, lane]
     else:
         for lane in range(32):
             if (mask >> lane) & 1:
-                regs[o + lane] = values[lane]
+                regs[o + lane] = values[row, lane]
 
 
 @njit(cache=True, error_model="numpy")
-def extend_row(x, nbytes, signed):
+def extend_row(x, row, nbytes, signed):
     if nbytes >= 8:
         return
     sh = 64 - 8 * nbytes
     if signed:
         for lane in range(32):
-            x[lane] = (x[lane] << sh) >> sh
+            x[row, lane] = (x[row, lane] << sh) >> sh
     else:
         m = (np.int64(1) << (8 * nbytes)) - 1
         for lane in range(32):
-            x[lane] = x[lane] & m
+            x[row, lane] = x[row, lane] & m
 
 
 @njit(cache=True, error_model="numpy")
-def exec_fast(op, row, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
+def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
     """Execute the instruction if it is one of the hot, simple cases; return whether it did."""
-    ty = row[L.F_TY]
-    flags = row[L.F_FLAGS]
+    ty = code[pc, L.F_TY]
+    flags = code[pc, L.F_FLAGS]
     if flags != 0 and flags != L.FL_UNI:
         return False
-    s = row[L.F_SRC]
-    d = row[L.F_DST]
-    ns = row[L.F_NSRC]
-    a = tmp[0]
-    b = tmp[1]
-    c = tmp[2]
-    r = tmp[3]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    ns = code[pc, L.F_NSRC]
     kind = ty >> 4
     is_int = kind == L.TK_U or kind == L.TK_S or kind == L.TK_B
     if op == OP_MOV:
-        if row[L.F_SUB] != L.MOV_PLAIN or okind[s] == L.OK_SPECIAL:
+        if code[pc, L.F_SUB] != L.MOV_PLAIN or okind[s] == L.OK_SPECIAL:
             return False
-        gather(okind, oval, regs, T, s, base, a)
-        scatter(okind, oval, regs, T, d, base, mask, a)
+        gather(okind, oval, regs, T, s, base, tmp, 0)
+        scatter(okind, oval, regs, T, d, base, mask, tmp, 0)
         return True
     if ns > 0:
         if okind[s] == L.OK_SPECIAL or (ns > 1 and okind[s + 1] == L.OK_SPECIAL) or \
@@ -1605,120 +1603,113 @@ def exec_fast(op, row, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
                    or op == OP_SHL or op == OP_SHR or op == OP_MUL or op == OP_MAD):
         nbytes = 1 << (ty & 15)
         signed = kind == L.TK_S
-        gather(okind, oval, regs, T, s, base, a)
-        gather(okind, oval, regs, T, s + 1, base, b)
-        sub = row[L.F_SUB]
+        gather(okind, oval, regs, T, s, base, tmp, 0)
+        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
+        sub = code[pc, L.F_SUB]
         if op == OP_ADD:
             for lane in range(32):
-                r[lane] = a[lane] + b[lane]
+                tmp[3, lane] = tmp[0, lane] + tmp[1, lane]
         elif op == OP_SUB:
             for lane in range(32):
-                r[lane] = a[lane] - b[lane]
+                tmp[3, lane] = tmp[0, lane] - tmp[1, lane]
         elif op == OP_AND:
             for lane in range(32):
-                r[lane] = a[lane] & b[lane]
+                tmp[3, lane] = tmp[0, lane] & tmp[1, lane]
         elif op == OP_OR:
             for lane in range(32):
-                r[lane] = a[lane] | b[lane]
+                tmp[3, lane] = tmp[0, lane] | tmp[1, lane]
         elif op == OP_XOR:
             for lane in range(32):
-                r[lane] = a[lane] ^ b[lane]
+                tmp[3, lane] = tmp[0, lane] ^ tmp[1, lane]
         elif op == OP_SHL:
             bits = 8 * nbytes
             for lane in range(32):
-                sh = b[lane] & 0xFFFFFFFF
-                r[lane] = a[lane] << sh if sh < bits else 0
+                sh = tmp[1, lane] & 0xFFFFFFFF
+                tmp[3, lane] = tmp[0, lane] << sh if sh < bits else 0
         elif op == OP_SHR:
             bits = 8 * nbytes
-            extend_row(a, nbytes, signed)
+            extend_row(tmp, 0, nbytes, signed)
             if signed:
                 for lane in range(32):
-                    sh = b[lane] & 0xFFFFFFFF
-                    r[lane] = a[lane] >> (sh if sh < bits else bits - 1)
+                    sh = tmp[1, lane] & 0xFFFFFFFF
+                    tmp[3, lane] = tmp[0, lane] >> (sh if sh < bits else bits - 1)
             else:
                 for lane in range(32):
-                    sh = b[lane] & 0xFFFFFFFF
-                    r[lane] = np.int64(np.uint64(a[lane]) >> np.uint64(sh)) if sh < bits else 0
+                    sh = tmp[1, lane] & 0xFFFFFFFF
+                    tmp[3, lane] = np.int64(np.uint64(tmp[0, lane]) >> np.uint64(sh)) if sh < bits else 0
         else:  # mul / mad, .lo or .wide
             if sub == L.MUL_HI:
                 return False
             if sub == L.MUL_WIDE:
-                extend_row(a, nbytes, signed)
-                extend_row(b, nbytes, signed)
+                extend_row(tmp, 0, nbytes, signed)
+                extend_row(tmp, 1, nbytes, signed)
             for lane in range(32):
-                r[lane] = a[lane] * b[lane]
+                tmp[3, lane] = tmp[0, lane] * tmp[1, lane]
             if op == OP_MAD:
-                gather(okind, oval, regs, T, s + 2, base, c)
+                gather(okind, oval, regs, T, s + 2, base, tmp, 2)
                 for lane in range(32):
-                    r[lane] += c[lane]
-        scatter(okind, oval, regs, T, d, base, mask, r)
+                    tmp[3, lane] += tmp[2, lane]
+        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
         return True
     if ty == L.TY_F32 and (op == OP_ADD or op == OP_SUB or op == OP_MUL or op == OP_FMA or op == OP_MAD) \
-            and row[L.F_RND] <= L.RND_RN:
-        gather(okind, oval, regs, T, s, base, a)
-        gather(okind, oval, regs, T, s + 1, base, b)
-        fa = tmpf32[0]
-        fb = tmpf32[1]
-        fr = tmpf32[3]
+            and code[pc, L.F_RND] <= L.RND_RN:
+        gather(okind, oval, regs, T, s, base, tmp, 0)
+        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
         if op == OP_ADD:
             for lane in range(32):
-                fr[2 * lane] = fa[2 * lane] + fb[2 * lane]
+                tmpf32[3, 2 * lane] = tmpf32[0, 2 * lane] + tmpf32[1, 2 * lane]
         elif op == OP_SUB:
             for lane in range(32):
-                fr[2 * lane] = fa[2 * lane] - fb[2 * lane]
+                tmpf32[3, 2 * lane] = tmpf32[0, 2 * lane] - tmpf32[1, 2 * lane]
         elif op == OP_MUL:
             for lane in range(32):
-                fr[2 * lane] = fa[2 * lane] * fb[2 * lane]
+                tmpf32[3, 2 * lane] = tmpf32[0, 2 * lane] * tmpf32[1, 2 * lane]
         else:
-            gather(okind, oval, regs, T, s + 2, base, c)
-            fc = tmpf32[2]
+            gather(okind, oval, regs, T, s + 2, base, tmp, 2)
             for lane in range(32):
-                fr[2 * lane] = fma_f32_rn(fa[2 * lane], fb[2 * lane], fc[2 * lane])
+                tmpf32[3, 2 * lane] = fma_f32_rn(tmpf32[0, 2 * lane], tmpf32[1, 2 * lane], tmpf32[2, 2 * lane])
         for lane in range(32):
-            x = fr[2 * lane]
-            r[lane] = 0x7FFFFFFF if x != x else r[lane] & 0xFFFFFFFF   # canonical NaN
-        scatter(okind, oval, regs, T, d, base, mask, r)
+            x = tmpf32[3, 2 * lane]
+            tmp[3, lane] = 0x7FFFFFFF if x != x else tmp[3, lane] & 0xFFFFFFFF   # canonical NaN
+        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
         return True
-    if ty == L.TY_F64 and (op == OP_ADD or op == OP_SUB or op == OP_MUL) and row[L.F_RND] <= L.RND_RN:
-        gather(okind, oval, regs, T, s, base, a)
-        gather(okind, oval, regs, T, s + 1, base, b)
-        fa = tmpf64[0]
-        fb = tmpf64[1]
-        fr = tmpf64[3]
+    if ty == L.TY_F64 and (op == OP_ADD or op == OP_SUB or op == OP_MUL) and code[pc, L.F_RND] <= L.RND_RN:
+        gather(okind, oval, regs, T, s, base, tmp, 0)
+        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
         if op == OP_ADD:
             for lane in range(32):
-                fr[lane] = fa[lane] + fb[lane]
+                tmpf64[3, lane] = tmpf64[0, lane] + tmpf64[1, lane]
         elif op == OP_SUB:
             for lane in range(32):
-                fr[lane] = fa[lane] - fb[lane]
+                tmpf64[3, lane] = tmpf64[0, lane] - tmpf64[1, lane]
         else:
             for lane in range(32):
-                fr[lane] = fa[lane] * fb[lane]
+                tmpf64[3, lane] = tmpf64[0, lane] * tmpf64[1, lane]
         for lane in range(32):
-            x = fr[lane]
+            x = tmpf64[3, lane]
             if x != x:
-                r[lane] = 0x7FFFFFFFFFFFFFFF
-        scatter(okind, oval, regs, T, d, base, mask, r)
+                tmp[3, lane] = 0x7FFFFFFFFFFFFFFF
+        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
         return True
     if op == OP_SELP:
-        gather(okind, oval, regs, T, s, base, a)
-        gather(okind, oval, regs, T, s + 1, base, b)
-        gather(okind, oval, regs, T, s + 2, base, c)
+        gather(okind, oval, regs, T, s, base, tmp, 0)
+        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
+        gather(okind, oval, regs, T, s + 2, base, tmp, 2)
         for lane in range(32):
-            r[lane] = a[lane] if c[lane] & 1 else b[lane]
-        scatter(okind, oval, regs, T, d, base, mask, r)
+            tmp[3, lane] = tmp[0, lane] if tmp[2, lane] & 1 else tmp[1, lane]
+        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
         return True
-    if op == OP_SETP and row[L.F_AUX] == L.BOOL_NONE and row[L.F_NDST] == 1:
-        cmp = row[L.F_SUB]
-        gather(okind, oval, regs, T, s, base, a)
-        gather(okind, oval, regs, T, s + 1, base, b)
+    if op == OP_SETP and code[pc, L.F_AUX] == L.BOOL_NONE and code[pc, L.F_NDST] == 1:
+        cmp = code[pc, L.F_SUB]
+        gather(okind, oval, regs, T, s, base, tmp, 0)
+        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
         if is_int and cmp <= L.CMP_GE and not (kind != L.TK_S and cmp >= L.CMP_LT):
             nbytes = 1 << (ty & 15)
-            extend_row(a, nbytes, kind == L.TK_S)
-            extend_row(b, nbytes, kind == L.TK_S)
+            extend_row(tmp, 0, nbytes, kind == L.TK_S)
+            extend_row(tmp, 1, nbytes, kind == L.TK_S)
             for lane in range(32):
-                x = a[lane]
-                y = b[lane]
+                x = tmp[0, lane]
+                y = tmp[1, lane]
                 if cmp == L.CMP_EQ:
                     q = x == y
                 elif cmp == L.CMP_NE:
@@ -1731,15 +1722,13 @@ def exec_fast(op, row, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
                     q = x > y
                 else:
                     q = x >= y
-                r[lane] = 1 if q else 0
-            scatter(okind, oval, regs, T, d, base, mask, r)
+                tmp[3, lane] = 1 if q else 0
+            scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
             return True
         if ty == L.TY_F32 and cmp >= L.CMP_EQ and cmp <= L.CMP_GE and cmp != L.CMP_NE:
-            fa = tmpf32[0]
-            fb = tmpf32[1]
             for lane in range(32):
-                x = fa[2 * lane]
-                y = fb[2 * lane]
+                x = tmpf32[0, 2 * lane]
+                y = tmpf32[1, 2 * lane]
                 if cmp == L.CMP_EQ:
                     q = x == y
                 elif cmp == L.CMP_LT:
@@ -1750,24 +1739,24 @@ def exec_fast(op, row, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
                     q = x > y
                 else:
                     q = x >= y
-                r[lane] = 1 if q else 0
-            scatter(okind, oval, regs, T, d, base, mask, r)
+                tmp[3, lane] = 1 if q else 0
+            scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
             return True
         return False
-    if op == OP_CVT and row[L.F_RND] < 0 and is_int:
-        sty = row[L.F_TY2]
+    if op == OP_CVT and code[pc, L.F_RND] < 0 and is_int:
+        sty = code[pc, L.F_TY2]
         skind = sty >> 4
         if skind == L.TK_U or skind == L.TK_S or skind == L.TK_B:
-            gather(okind, oval, regs, T, s, base, a)
-            extend_row(a, 1 << (sty & 15), skind == L.TK_S)
-            extend_row(a, 1 << (ty & 15), kind == L.TK_S)
-            scatter(okind, oval, regs, T, d, base, mask, a)
+            gather(okind, oval, regs, T, s, base, tmp, 0)
+            extend_row(tmp, 0, 1 << (sty & 15), skind == L.TK_S)
+            extend_row(tmp, 0, 1 << (ty & 15), kind == L.TK_S)
+            scatter(okind, oval, regs, T, d, base, mask, tmp, 0)
             return True
     return False
 
 
 @njit(cache=True, error_model="numpy")
-def lane_offsets(pc, space, addr, offset, total, base, mask, mlay, valid, err, offs, is_write):
+def lane_offsets(pc, space, tmp, offset, total, base, mask, mlay, valid, err, is_write):
     """Buffer offsets of one warp's accesses of ``total`` bytes; False (and err set) on a fault.
 
     Explicit state spaces check one window for all lanes; generic addresses
@@ -1781,18 +1770,18 @@ def lane_offsets(pc, space, addr, offset, total, base, mask, mlay, valid, err, o
         limit = (mlay[ML_SHARED_SIZE] if space == L.SP_SHARED else mlay[ML_PARAM_SIZE]) - total
         for lane in range(32):
             if (mask >> lane) & 1:
-                a = addr[lane] + offset
+                a = tmp[0, lane] + offset
                 if a < 0 or a > limit or (a & align) != 0:
                     fault(err, L.ERR_OUT_OF_BOUNDS if (a < 0 or a > limit) else L.ERR_MISALIGNED, pc,
                           base + lane, a, space, total, is_write)
                     return False
-                offs[lane] = lo + a
+                tmp[2, lane] = lo + a
         return True
     heap = mlay[ML_HEAP_SIZE] - total
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
-        a = addr[lane] + offset
+        a = tmp[0, lane] + offset
         if space == L.SP_GLOBAL or space == L.SP_CONST:
             off = a - L.GLOBAL_BASE
             if off < 0 or off > heap or valid[off] == 0 or valid[off + total - 1] == 0:
@@ -1803,7 +1792,7 @@ def lane_offsets(pc, space, addr, offset, total, base, mask, mlay, valid, err, o
             fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, base + lane, a, used, total,
                   is_write)
             return False
-        offs[lane] = off
+        tmp[2, lane] = off
     return True
 
 
@@ -1820,22 +1809,19 @@ def space_of(space, addr0):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, mask, mem, m16, m32, m64, valid, mlay,
+def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32, m64, valid, mlay,
                    stats, err, tmp):
     """ld/st, scalar and vector, in any state space."""
-    s = row[L.F_SRC]
-    d = row[L.F_DST]
-    nbytes = row[L.F_WIDTH]
-    vec = row[L.F_VEC]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    nbytes = code[pc, L.F_WIDTH]
+    vec = code[pc, L.F_VEC]
     total = nbytes * vec
-    space = row[L.F_SPACE]
-    signed = (row[L.F_TY] >> 4) == L.TK_S
+    space = code[pc, L.F_SPACE]
+    signed = (code[pc, L.F_TY] >> 4) == L.TK_S
     is_load = op == OP_LD
-    addr = tmp[0]
-    val = tmp[1]
-    offs = tmp[2]
-    gather(okind, oval, regs, T, s, base, addr)
-    if not lane_offsets(pc, space, addr, row[L.F_OFFSET], total, base, mask, mlay, valid, err, offs,
+    gather(okind, oval, regs, T, s, base, tmp, 0)
+    if not lane_offsets(pc, space, tmp, code[pc, L.F_OFFSET], total, base, mask, mlay, valid, err,
                         0 if is_load else 1):
         return False
     for k in range(vec):
@@ -1844,31 +1830,31 @@ def exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, mask, mem, m16, m32,
             if nbytes == 4:
                 for lane in range(32):
                     if (mask >> lane) & 1:
-                        val[lane] = m32[(offs[lane] + e) >> 2]
+                        tmp[1, lane] = m32[(tmp[2, lane] + e) >> 2]
             elif nbytes == 8:
                 for lane in range(32):
                     if (mask >> lane) & 1:
-                        val[lane] = m64[(offs[lane] + e) >> 3]
+                        tmp[1, lane] = m64[(tmp[2, lane] + e) >> 3]
             elif nbytes == 2:
                 for lane in range(32):
                     if (mask >> lane) & 1:
-                        val[lane] = m16[(offs[lane] + e) >> 1]
+                        tmp[1, lane] = m16[(tmp[2, lane] + e) >> 1]
             else:
                 for lane in range(32):
                     if (mask >> lane) & 1:
-                        val[lane] = mem[offs[lane] + e]
+                        tmp[1, lane] = mem[tmp[2, lane] + e]
             if signed:
-                extend_row(val, nbytes, True)
-            scatter(okind, oval, regs, T, d + k, base, mask, val)
+                extend_row(tmp, 1, nbytes, True)
+            scatter(okind, oval, regs, T, d + k, base, mask, tmp, 1)
         else:
-            gather(okind, oval, regs, T, s + 1 + k, base, val)
+            gather(okind, oval, regs, T, s + 1 + k, base, tmp, 1)
             for lane in range(32):
                 if (mask >> lane) & 1:
-                    store(mem, m16, m32, m64, offs[lane] + e, nbytes, val[lane])
+                    store(mem, m16, m32, m64, tmp[2, lane] + e, nbytes, tmp[1, lane])
     lane0 = 0
     while not (mask >> lane0) & 1:
         lane0 += 1
-    used = space_of(space, addr[lane0] + row[L.F_OFFSET])
+    used = space_of(space, tmp[0, lane0] + code[pc, L.F_OFFSET])
     if used == L.SP_GLOBAL or used == L.SP_CONST:
         if is_load:
             stats[ST_GLOBAL_LOAD_BYTES] += total * popc32(mask)
@@ -1884,15 +1870,15 @@ def exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, mask, mem, m16, m32,
 
 
 @njit(cache=True, error_model="numpy")
-def exec_mma(row, okind, oval, regs, T, base, cc):
+def exec_mma(code, pc, okind, oval, regs, T, base, cc):
     """mma.sync for a whole warp: gather the fragments of all 32 lanes, run the tensor-core model
     (Python, through object mode: one call per warp instruction), scatter D."""
-    s = row[L.F_SRC]
-    d = row[L.F_DST]
-    na = row[L.F_AUX]
-    nb = row[L.F_WIDTH]
-    nc = row[L.F_NSRC] - na - nb
-    nd = row[L.F_NDST]
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    na = code[pc, L.F_AUX]
+    nb = code[pc, L.F_WIDTH]
+    nc = code[pc, L.F_NSRC] - na - nb
+    nd = code[pc, L.F_NDST]
     a = np.zeros((32, na), dtype=np.int64)
     b = np.zeros((32, nb), dtype=np.int64)
     c = np.zeros((32, nc), dtype=np.int64)
@@ -1906,9 +1892,9 @@ def exec_mma(row, okind, oval, regs, T, base, cc):
         for i in range(nc):
             k = s + na + nb + i
             c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
-    shape_id = row[L.F_SUB]
-    in_code = row[L.F_TY2]
-    acc_code = row[L.F_TY]
+    shape_id = code[pc, L.F_SUB]
+    in_code = code[pc, L.F_TY2]
+    acc_code = code[pc, L.F_TY]
     with objmode():
         mma_execute(shape_id, in_code, acc_code, cc, a, b, c, out)
     for lane in range(32):
@@ -1917,43 +1903,115 @@ def exec_mma(row, okind, oval, regs, T, base, cc):
 
 
 @njit(cache=True, error_model="numpy")
-def exec_ldmatrix(pc, row, okind, oval, regs, T, base, mlay, valid, err, m16, tmp, stats):
+def exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, tmp, stats):
     """ldmatrix: lanes 8i..8i+7 give the row addresses of matrix i (16 bytes per row); lane l
     receives row l/4, columns 2(l%4) and 2(l%4)+1 of each matrix (of the transpose with .trans)."""
-    count = row[L.F_VEC]
-    trans = row[L.F_SUB] == 1
-    d = row[L.F_DST]
-    addr = tmp[0]
-    offs = tmp[2]
-    value = tmp[1]
-    gather(okind, oval, regs, T, row[L.F_SRC], base, addr)
+    count = code[pc, L.F_VEC]
+    trans = code[pc, L.F_SUB] == 1
+    d = code[pc, L.F_DST]
+    gather(okind, oval, regs, T, code[pc, L.F_SRC], base, tmp, 0)
     providers = (np.int64(1) << (8 * count)) - 1 if count < 4 else FULL
-    if not lane_offsets(pc, row[L.F_SPACE], addr, row[L.F_OFFSET], 16, base, providers, mlay, valid, err,
-                        offs, 0):
+    if not lane_offsets(pc, code[pc, L.F_SPACE], tmp, code[pc, L.F_OFFSET], 16, base, providers, mlay, valid, err,
+                        0):
         return False
     for i in range(count):
         for lane in range(32):
             r = lane >> 2
             c = (lane & 3) * 2
             if trans:
-                lo = m16[(offs[8 * i + c] + 2 * r) >> 1]
-                hi = m16[(offs[8 * i + c + 1] + 2 * r) >> 1]
+                lo = m16[(tmp[2, 8 * i + c] + 2 * r) >> 1]
+                hi = m16[(tmp[2, 8 * i + c + 1] + 2 * r) >> 1]
             else:
-                lo = m16[(offs[8 * i + r] + 2 * c) >> 1]
-                hi = m16[(offs[8 * i + r] + 2 * c + 2) >> 1]
-            value[lane] = np.int64(lo) | (np.int64(hi) << 16)
-        scatter(okind, oval, regs, T, d + i, base, FULL, value)
+                lo = m16[(tmp[2, 8 * i + r] + 2 * c) >> 1]
+                hi = m16[(tmp[2, 8 * i + r] + 2 * c + 2) >> 1]
+            tmp[1, lane] = np.int64(lo) | (np.int64(hi) << 16)
+        scatter(okind, oval, regs, T, d + i, base, FULL, tmp, 1)
     stats[ST_SHARED_LOADS] += 1
     return True
 
+
+@njit(cache=True, error_model="numpy")
+def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m64, valid, mlay, err):
+    """wmma.load / wmma.store: lane l holds elements chunk*E .. chunk*E+E-1 (row-major in the tile),
+    chunk = l mod (tile elements / E); see emu.engine.mma_fragments."""
+    kind = code[pc, L.F_SUB]
+    col_major = code[pc, L.F_AUX] == 1
+    esize = code[pc, L.F_WIDTH]
+    m = WMMA_SHAPES[code[pc, L.F_VEC]][0]
+    n = WMMA_SHAPES[code[pc, L.F_VEC]][1]
+    k = WMMA_SHAPES[code[pc, L.F_VEC]][2]
+    rows = m if kind != 1 else k
+    cols = k if kind == 0 else n
+    is_load = kind != 3
+    s = code[pc, L.F_SRC]
+    nregs = code[pc, L.F_NDST] if is_load else code[pc, L.F_NSRC] - 2
+    per_reg = 4 // esize
+    per_lane = nregs * per_reg
+    groups = rows * cols // per_lane
+    space = code[pc, L.F_SPACE]
+    for lane in range(32):
+        t = base + lane
+        addr = rd(okind, oval, regs, T, s, t, lane, 0, sreg) + code[pc, L.F_OFFSET]
+        stride = rd(okind, oval, regs, T, s + 1, t, lane, 0, sreg) & 0xFFFFFFFF
+        chunk = lane % groups
+        for r_i in range(nregs):
+            value = np.int64(0) if is_load else rd(okind, oval, regs, T, s + 2 + r_i, t, lane, 0, sreg)
+            for half in range(per_reg):
+                idx = chunk * per_lane + r_i * per_reg + half
+                r = idx // cols
+                c = idx % cols
+                a = addr + ((c * stride + r) if col_major else (r * stride + c)) * esize
+                off, used = resolve(space, a, esize, t, mlay, valid)
+                if off < 0 or off % esize != 0:
+                    fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, t, a, used, esize,
+                          0 if is_load else 1)
+                    return False
+                if is_load:
+                    value |= zext(load(mem, m16, m32, m64, off, esize), esize) << (16 * half)
+                elif lane < groups:
+                    store(mem, m16, m32, m64, off, esize, value >> (16 * half))
+            if is_load:
+                wr(okind, oval, regs, T, code[pc, L.F_DST] + r_i, t, value)
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def exec_wmma_mma(code, pc, okind, oval, regs, T, base, cc):
+    s = code[pc, L.F_SRC]
+    na = code[pc, L.F_AUX]
+    nb = code[pc, L.F_WIDTH]
+    nc = code[pc, L.F_NSRC] - na - nb
+    nd = code[pc, L.F_NDST]
+    a = np.zeros((32, na), dtype=np.int64)
+    b = np.zeros((32, nb), dtype=np.int64)
+    c = np.zeros((32, nc), dtype=np.int64)
+    out = np.zeros((32, nd), dtype=np.int64)
+    for lane in range(32):
+        t = base + lane
+        for i in range(na):
+            a[lane, i] = regs[oval[s + i] * T + t]
+        for i in range(nb):
+            b[lane, i] = regs[oval[s + na + i] * T + t]
+        for i in range(nc):
+            k = s + na + nb + i
+            c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
+    shape_id = code[pc, L.F_VEC]
+    in_code = code[pc, L.F_TY2]
+    acc_code = code[pc, L.F_TY]
+    with objmode():
+        execute_wmma(shape_id, in_code, acc_code, cc, a, b, c, out)
+    for lane in range(32):
+        for i in range(nd):
+            wr(okind, oval, regs, T, code[pc, L.F_DST] + i, base + lane, out[lane, i])
+
 # ================================================================= control and scheduling
 @njit(cache=True, error_model="numpy")
-def record_printf(pc, code_pc, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
+def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
     """vprintf(fmt, args): keep the format address and a copy of the argument buffer."""
-    s = code_pc[L.F_SRC]
+    s = code[pc, L.F_SRC]
     local0 = mlay[ML_LOCAL_BASE] + t * mlay[ML_LOCAL_SIZE]
     fmt = m64[(local0 + oval[s]) >> 3]
-    args = m64[(local0 + oval[s + 1]) >> 3] if code_pc[L.F_NSRC] > 1 else np.int64(0)
+    args = m64[(local0 + oval[s + 1]) >> 3] if code[pc, L.F_NSRC] > 1 else np.int64(0)
     k = nprint[0]
     if k >= printmeta.shape[0]:
         nprint[1] += 1                      # dropped records
@@ -1999,12 +2057,11 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
             fault(err, L.ERR_BUDGET, pc, base, 0, 0, 0, 0)
             return R_ERROR
         executed += 1
-        row = code[pc]
-        op = row[L.F_OP]
+        op = code[pc, L.F_OP]
         emask = mask
-        g = row[L.F_GUARD]
+        g = code[pc, L.F_GUARD]
         if g >= 0:
-            neg = row[L.F_GUARD_NEG]
+            neg = code[pc, L.F_GUARD_NEG]
             emask = np.int64(0)
             for lane in range(32):
                 if (mask >> lane) & 1:
@@ -2012,7 +2069,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                         emask |= np.int64(1) << lane
         stats[ST_WARP_INSTRUCTIONS] += 1
         stats[ST_THREAD_INSTRUCTIONS] += popc32(emask)
-        stats[ST_CLASS_BASE + row[L.F_CLASS]] += 1
+        stats[ST_CLASS_BASE + code[pc, L.F_CLASS]] += 1
         counts[pc] += 1
         sreg[SV_CLOCK] += 1
         next_pc = pc + 1
@@ -2023,10 +2080,10 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
             if taken == 0:
                 next_pc = pc + 1
             elif not_taken == 0:
-                next_pc = row[L.F_TARGET]
+                next_pc = code[pc, L.F_TARGET]
             else:
                 stats[ST_DIVERGENT_BRANCHES] += 1
-                join = row[L.F_RECONV]
+                join = code[pc, L.F_RECONV]
                 if sp + 2 >= MAX_STACK:
                     fault(err, L.ERR_CALL_DEPTH, pc, base, 0, 0, 0, 0)
                     return R_ERROR
@@ -2036,7 +2093,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                     stk_pc[w, sp] = pc + 1
                     stk_mask[w, sp] = not_taken
                     sps[w] = sp + 1
-                    stk_pc[w, sp + 1] = row[L.F_TARGET]
+                    stk_pc[w, sp + 1] = code[pc, L.F_TARGET]
                     stk_rpc[w, sp + 1] = outer
                     stk_mask[w, sp + 1] = taken
                 else:
@@ -2044,7 +2101,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                     stk_pc[w, sp + 1] = pc + 1
                     stk_rpc[w, sp + 1] = join
                     stk_mask[w, sp + 1] = not_taken
-                    stk_pc[w, sp + 2] = row[L.F_TARGET]
+                    stk_pc[w, sp + 2] = code[pc, L.F_TARGET]
                     stk_rpc[w, sp + 2] = join
                     stk_mask[w, sp + 2] = taken
                     sps[w] = sp + 2
@@ -2064,10 +2121,10 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
         elif op == OP_CALL:
             if emask == 0:
                 next_pc = pc + 1
-            elif row[L.F_SUB] == L.CALL_VPRINTF:
+            elif code[pc, L.F_SUB] == L.CALL_VPRINTF:
                 for lane in range(32):
                     if (emask >> lane) & 1:
-                        record_printf(pc, row, oval, mem, m64, valid, mlay, base + lane, cta,
+                        record_printf(pc, code, oval, mem, m64, valid, mlay, base + lane, cta,
                                       printmeta, printbuf, nprint, err)
             else:
                 if emask != mask:
@@ -2079,7 +2136,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                     return R_ERROR
                 call_ret[w, csp] = pc + 1
                 call_sp[w] = csp + 1
-                next_pc = row[L.F_TARGET]
+                next_pc = code[pc, L.F_TARGET]
         elif op == OP_TRAP:
             if emask != 0:
                 lane0 = 0
@@ -2088,10 +2145,10 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                 fault(err, L.ERR_TRAP, pc, base + lane0, 0, 0, 0, 0)
                 return R_ERROR
         elif op == OP_BAR or op == OP_BARRIER:
-            sub = row[L.F_SUB]
+            sub = code[pc, L.F_SUB]
             if sub != L.BAR_WARP_SYNC and emask != 0:
                 stats[ST_BARRIERS] += 1
-                s = row[L.F_SRC]
+                s = code[pc, L.F_SRC]
                 bid = rd(okind, oval, regs, T, s + 1, base, 0, w, sreg) & 15
                 if okind[s + 2] != L.OK_NONE:
                     bar_expected[bid] = rd(okind, oval, regs, T, s + 2, base, 0, w, sreg)
@@ -2101,7 +2158,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                         if (emask >> lane) & 1:
                             if rd(okind, oval, regs, T, s, base + lane, lane, w, sreg) & 1:
                                 bar_acc[bid] += 1
-                    wbar_dst[w, 0] = oval[row[L.F_DST]]
+                    wbar_dst[w, 0] = oval[code[pc, L.F_DST]]
                     wbar_dst[w, 1] = emask
                     wbar_dst[w, 2] = sub
                 else:
@@ -2117,43 +2174,52 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
             if emask != FULL:
                 fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
                 return R_ERROR
-            if not exec_ldmatrix(pc, row, okind, oval, regs, T, base, mlay, valid, err, m16, rows, stats):
+            if not exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, rows, stats):
+                return R_ERROR
+        elif op == OP_WMMA:
+            if emask != FULL:
+                fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
+                return R_ERROR
+            if code[pc, L.F_SUB] == 4:
+                exec_wmma_mma(code, pc, okind, oval, regs, T, base, sreg[SV_CC])
+            elif not exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m64, valid, mlay,
+                                    err):
                 return R_ERROR
         elif op == OP_MMA:
             if emask != FULL:
                 fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)    # .aligned: all 32 lanes, converged
                 return R_ERROR
-            exec_mma(row, okind, oval, regs, T, base, sreg[SV_CC])
+            exec_mma(code, pc, okind, oval, regs, T, base, sreg[SV_CC])
         elif emask != 0:
-            ty = row[L.F_TY]
+            ty = code[pc, L.F_TY]
             if op == OP_LD or op == OP_ST:
-                if not exec_ldst_fast(pc, op, row, okind, oval, regs, T, base, emask, mem, m16, m32, m64,
+                if not exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, emask, mem, m16, m32, m64,
                                       valid, mlay, stats, err, rows):
                     return R_ERROR
-            elif exec_fast(op, row, okind, oval, regs, T, base, emask, rows, rows_f32, rows_f64):
+            elif exec_fast(op, code, pc, okind, oval, regs, T, base, emask, rows, rows_f32, rows_f64):
                 pass
-            elif (row[L.F_FLAGS] & L.FL_CC) != 0 or op == OP_ADDC or op == OP_SUBC or op == OP_MADC:
-                exec_carry(op, row[L.F_SUB], ty, row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
+            elif (code[pc, L.F_FLAGS] & L.FL_CC) != 0 or op == OP_ADDC or op == OP_SUBC or op == OP_MADC:
+                exec_carry(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w, sreg)
             elif op == OP_MOV or op == OP_CVT or op == OP_CVTA:
-                exec_convert(op, ty, row[L.F_RND], row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
+                exec_convert(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w, sreg)
             elif op == OP_SETP or op == OP_SET or op == OP_SELP or op == OP_SLCT:
-                exec_compare(op, ty, row, okind, oval, of, regs, T, base, emask, w, sreg)
+                exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, emask, w, sreg)
             elif op == OP_ATOM or op == OP_RED:
-                if not exec_atomic(pc, op, ty, row, okind, oval, regs, T, base, emask, w, sreg,
+                if not exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, emask, w, sreg,
                                    mem, m16, m32, m64, valid, mlay, stats, err):
                     return R_ERROR
             elif op == OP_SHFL or op == OP_VOTE or op == OP_ACTIVEMASK or op == OP_MATCH or op == OP_REDUX:
-                exec_warp_op(op, row, okind, oval, regs, T, base, emask, w, sreg, nthreads, tmp)
+                exec_warp_op(op, code, pc, okind, oval, regs, T, base, emask, w, sreg, nthreads, tmp)
             elif op == OP_TESTP:
-                exec_testp_copysign_f(op, row[L.F_SUB], ty, row, okind, oval, of, regs, T, base, emask)
+                exec_testp_copysign_f(op, code[pc, L.F_SUB], ty, code, pc, okind, oval, of, regs, T, base, emask)
             elif ty == L.TY_F32:
-                exec_float32(op, row[L.F_SUB], row[L.F_RND], row[L.F_FLAGS], row, okind, oval, of, regs, T, base, emask)
+                exec_float32(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of, regs, T, base, emask)
             elif ty == L.TY_F64:
-                exec_float64(op, row[L.F_SUB], row[L.F_RND], row[L.F_FLAGS], row, okind, oval, of, regs, T, base, emask)
+                exec_float64(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of, regs, T, base, emask)
             elif ty == L.TY_F16 or ty == L.TY_BF16 or ty == L.TY_F16X2 or ty == L.TY_BF16X2:
-                exec_half(op, ty, row[L.F_RND], row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
+                exec_half(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w, sreg)
             else:
-                exec_int(op, row[L.F_SUB], ty, row[L.F_FLAGS], row, okind, oval, regs, T, base, emask, w, sreg)
+                exec_int(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w, sreg)
         stk_pc[w, sp] = next_pc
 
 

@@ -160,3 +160,46 @@ def execute(shape_id: int, in_code: int, acc_code: int, cc: int,
     D = mma_bits(A, B, C, arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[d_type])
     d_el = D[c_map[..., 0], c_map[..., 1]].astype(np.int64)
     d_regs[:, :] = _pack(d_el, 16) if d_type == "f16" else d_el
+
+
+# ---------------------------------------------------------------- wmma (CUDA C++ nvcuda::wmma)
+# The PTX ISA leaves the distribution of wmma fragments over lanes unspecified
+# ("implementation defined"); code may only load, compute element-wise, mma and
+# store them. emu's choice: a fragment of E elements per lane holds elements
+# chunk*E .. chunk*E+E-1 of the tile in row-major order, chunk = lane mod
+# (tile size / E). Where the tile has fewer elements than 32*E (f16 A and B
+# fragments), lanes 16..31 hold copies of lanes 0..15, as on Volta.
+WMMA_SHAPES = ((16, 16, 16), (32, 8, 16), (8, 32, 16), (16, 16, 8))     # (m, n, k)
+WMMA_SHAPE_NAMES = ("m16n16k16", "m32n8k16", "m8n32k16", "m16n16k8")
+WMMA_KINDS = ("a", "b", "c", "d")
+
+
+def wmma_tile(shape_id: int, kind: int) -> tuple[int, int]:
+    """(rows, cols) of the tile a wmma fragment kind (0 a, 1 b, 2 c, 3 d) covers."""
+    m, n, k = WMMA_SHAPES[shape_id]
+    return ((m, k), (k, n), (m, n), (m, n))[kind]
+
+
+def _wmma_matrix(regs: np.ndarray, rows: int, cols: int, bits: int) -> np.ndarray:
+    elems = _unpack(regs & 0xFFFFFFFF, bits)            # [32, E]
+    per_lane = elems.shape[1]
+    groups = rows * cols // per_lane
+    return elems[:groups].reshape(rows, cols)
+
+
+def execute_wmma(shape_id: int, in_code: int, acc_code: int, cc: int,
+                 a_regs: np.ndarray, b_regs: np.ndarray, c_regs: np.ndarray, d_regs: np.ndarray) -> None:
+    """One warp's wmma.mma.sync on emu's fragment layout (see above)."""
+    m, n, k = WMMA_SHAPES[shape_id]
+    in_type, acc = INPUT_TYPES[in_code], ACCUMULATORS[acc_code]
+    in_bits = 32 if in_type == "tf32" else 16
+    acc_bits = 16 if acc == "f16" else 32
+    A = _wmma_matrix(a_regs, m, k, in_bits)
+    B = _wmma_matrix(b_regs, k, n, in_bits)
+    C = _wmma_matrix(c_regs, m, n, acc_bits)
+    narrow = np.uint32 if in_bits == 32 else np.uint16
+    arch = ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
+    D = mma_bits(A.astype(narrow), B.astype(narrow), C.astype(np.uint16 if acc_bits == 16 else np.uint32),
+                 arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[acc]).astype(np.int64)
+    flat = D.reshape(32, -1)                             # C/D tiles: exactly one copy over the 32 lanes
+    d_regs[:, :] = _pack(flat, 16) if acc_bits == 16 else flat

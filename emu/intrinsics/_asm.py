@@ -45,7 +45,7 @@ _I16, _I32, _I64 = ir.IntType(16), ir.IntType(32), ir.IntType(64)
 
 REGISTERS = {
     "b16": Register(types.uint16, "h", _I16, False),    # a 16-bit pattern: bf16, or two fp8
-    "f16": Register(types.float16, "h", _I16, True),    # a float16, passed as its bits
+    "f16": Register(types.float16, "h", _I16, True),    # a float16 (numba-cuda keeps its value in an i16)
     "b32": Register(types.uint32, "r", _I32, False),    # a 32-bit pattern: .f16x2, .bf16x2, tf32, 4 x fp8
     "f32": Register(types.float32, "f", ir.FloatType(), True),
     "b64": Register(types.uint64, "l", _I64, False),    # an address
@@ -126,7 +126,7 @@ def make_intrinsic(op: AsmOp):
         for (ty, value), register in zip(operands, op.inputs):
             reg = REGISTERS[register]
             value = context.cast(builder, value, ty, reg.numba_type)
-            values.append(builder.bitcast(value, reg.llvm_type) if register == "f16" else value)
+            values.append(value if value.type == reg.llvm_type else builder.bitcast(value, reg.llvm_type))
         outs = [REGISTERS[r] for r in op.outputs]
         returned = outs[0].llvm_type if len(outs) == 1 else ir.LiteralStructType([r.llvm_type for r in outs])
         constraints = ",".join([f"={r.constraint}" for r in outs] + [REGISTERS[r].constraint for r in op.inputs])
@@ -134,7 +134,8 @@ def make_intrinsic(op: AsmOp):
                            side_effect=op.warp_sync)
         result = builder.call(asm, values, attrs=("convergent",) if op.warp_sync else ())
         parts = [result] if len(outs) == 1 else [builder.extract_value(result, i) for i in range(len(outs))]
-        parts = [builder.bitcast(p, ir.HalfType()) if r == "f16" else p for p, r in zip(parts, op.outputs)]
+        wanted = [context.get_value_type(REGISTERS[r].numba_type) for r in op.outputs]
+        parts = [p if p.type == t else builder.bitcast(p, t) for p, t in zip(parts, wanted)]
         if len(parts) == 1:
             return parts[0]
         return context.make_tuple(builder, signature.return_type, parts)

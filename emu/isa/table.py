@@ -108,6 +108,7 @@ OPCODES: tuple[OpSpec, ...] = (
     # tensor cores
     OpSpec("mma", "mma", "tensor", "warp-level mma.sync; bits from emu.numerics.mma for the preset's arch"),
     OpSpec("ldmatrix", "ldmatrix", "memory", "loads 8x8 b16 matrices from shared memory into mma fragments"),
+    OpSpec("wmma", "wmma", "tensor", "wmma.load/mma/store.sync (CUDA C++ nvcuda::wmma); fragment layout is emu's"),
 )
 
 BY_NAME: dict[str, OpSpec] = {spec.name: spec for spec in OPCODES}

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.engine import layout as L
-from emu.engine.mma_fragments import ACCUMULATORS, INPUT_TYPES, SHAPES, find_shape
+from emu.engine.mma_fragments import (ACCUMULATORS, INPUT_TYPES, SHAPES, WMMA_SHAPE_NAMES, WMMA_SHAPES, find_shape,
+                                      wmma_tile)
 from emu.errors import UnsupportedPTXError
 from emu.isa.table import BY_NAME, CLASS_ID, OPCODE_ID, instruction_class
 from emu.program.cfg import immediate_post_dominators
@@ -499,6 +500,8 @@ class _Decoder:
             self._lower_mma(fn, ins, row)
         elif family == "ldmatrix":
             self._lower_ldmatrix(fn, ins, row, known, unknown)
+        elif family == "wmma":
+            self._lower_wmma(fn, ins, row)
         else:
             raise UnsupportedPTXError(f"unsupported PTX instruction {ins.text.strip()} ({_where(ins)})")
         return [row]
@@ -683,6 +686,49 @@ class _Decoder:
         row.fields[L.F_SUB] = 1 if "trans" in ins.modifiers else 0
         row.fields[L.F_SPACE] = self._address(fn, ins.operands[1], ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
         row.dsts.extend(self._dest(fn, o, ins) for o in targets)
+
+    def _lower_wmma(self, fn, ins, row):
+        """wmma.load.{a,b,c} / wmma.store.d / wmma.mma (.sync.aligned), shapes m16n16k16, m32n8k16,
+        m8n32k16 (f16, bf16) and m16n16k8 (tf32), f32 or f16 accumulators."""
+        mods = ins.modifiers
+        shape_name = next((m for m in mods if m in WMMA_SHAPE_NAMES), None)
+        types = [m for m in mods if m in ("f16", "f32", "bf16", "tf32")]
+        if shape_name is None or not types:
+            raise UnsupportedPTXError(f"unsupported wmma form {ins.text.strip()} ({_where(ins)})")
+        shape_id = WMMA_SHAPE_NAMES.index(shape_name)
+        row.fields[L.F_VEC] = shape_id
+        ops = ins.operands
+        if "mma" in mods:
+            # wmma.mma...<shape>.<dtype>.<ctype> (f16 inputs) or .<dtype>.<atype>.<btype>.<ctype>
+            dtype, ctype = types[0], types[-1]
+            in_type = types[1] if len(types) == 4 else "f16"
+            if dtype != ctype or dtype not in ACCUMULATORS or in_type not in INPUT_TYPES or "satfinite" in mods:
+                raise UnsupportedPTXError(f"unsupported wmma.mma types in {ins.text.strip()} ({_where(ins)}); "
+                                          f"supported: D and C of one type (f32 or f16)")
+            row.fields[L.F_SUB] = 4
+            row.fields[L.F_TY] = ACCUMULATORS.index(dtype)
+            row.fields[L.F_TY2] = INPUT_TYPES.index(in_type)
+            d, a, b, c = ops
+            row.dsts.extend(self._dest(fn, o, ins) for o in d.elements)
+            row.srcs.extend(self._source(fn, o, ins, False) for o in a.elements + b.elements + c.elements)
+            row.fields[L.F_AUX] = len(a.elements)
+            row.fields[L.F_WIDTH] = len(b.elements)
+            return
+        kind = next(k for k, name in enumerate(("a", "b", "c", "d")) if name in mods)
+        layout = 1 if "col" in mods else 0
+        rows, cols = wmma_tile(shape_id, kind)
+        row.fields[L.F_SUB] = kind
+        row.fields[L.F_AUX] = layout
+        row.fields[L.F_WIDTH] = 4 if types[0] in ("f32", "tf32") else 2
+        is_load = "load" in mods
+        address, regs = (ops[1], ops[0]) if is_load else (ops[0], ops[1])
+        stride = ops[2] if len(ops) > 2 else ir.Imm(cols if layout == 0 else rows)
+        row.fields[L.F_SPACE] = self._address(fn, address, ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
+        row.srcs.append(self._source(fn, stride, ins, False))
+        if is_load:
+            row.dsts.extend(self._dest(fn, o, ins) for o in regs.elements)
+        else:
+            row.srcs.extend(self._source(fn, o, ins, False) for o in regs.elements)
 
     def _lower_call(self, fn, ins, row) -> list[_Row]:
         target: ir.CallTarget = ins.operands[0]
