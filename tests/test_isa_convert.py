@@ -23,14 +23,16 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from emu.numerics.formats import (BF16, FP16, FP32, FP64, SAT_FINITE, SAT_NONE, SAT_RELU, SAT_UNIT, TF32, Format,
                                   ROUNDING_MODES, decode, round_float, round_fraction)
 from fp_isa_kit import (assert_bits_equal, bits_f32, exact, f32_bits, f64_bits, flush, is_nan_bits, is_subnormal,
                         patterns, run, special_patterns)
 
-SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck))
+# every example is a launch: no shrinking (the failure message lists the failing operands)
+SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.reuse, Phase.generate])
 FMT = {"f64": FP64, "f32": FP32, "f16": FP16, "bf16": BF16, "tf32": TF32}
 REG = {"f64": "f64", "f32": "f32", "f16": "b16", "bf16": "b16", "tf32": "b32"}
 N = 40

@@ -13,7 +13,7 @@ compares the result patterns with
 - the PTX ISA text for abs/neg/min/max/copysign/testp/setp/selp.
 
 NaN results. PTX: "Single-precision instructions return an unspecified NaN";
-sm_xx hardware returns the canonical 0x7FFFFFFF, and so does the engine: every
+NVIDIA GPUs return the canonical 0x7FFFFFFF, and so does the engine: every
 f32 arithmetic NaN result is checked to be exactly 0x7FFFFFFF (the reference's
 canonical NaN). For f64 PTX says NaN payloads are supported (an input NaN
 propagates); which payload survives is unspecified, and the engine returns
@@ -24,12 +24,10 @@ Exceptions with documented encodings are checked exactly
 from __future__ import annotations
 
 import math
-import struct
-from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from emu.numerics.formats import FP32, FP64, SAT_UNIT, decode, reference_op
 from fp_isa_kit import (add_operands, assert_bits_equal, bits_f32, bits_f64, f32_bits, f64_bits, fma_operands,
@@ -38,7 +36,9 @@ from fp_isa_kit import (add_operands, assert_bits_equal, bits_f32, bits_f64, f32
 
 MODES = {"rn": 0, "rz": 1, "rm": 2, "rp": 3}
 F32_NAN = 0x7FFFFFFF
-SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
+# every example is a launch: no shrinking (the failure message lists the failing operands)
+SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.reuse, Phase.generate])
 N = 40          # values per launch in the hypothesis tests
 
 
@@ -182,7 +182,7 @@ def test_f32_fma_is_one_rounding():
     x = 1 + 2.0 ** -12                       # x*x = 1 + 2^-11 + 2^-24: a tie in f32
     tie = x * x
     cases = [(x, x, 2.0 ** -70), (x, x, -(2.0 ** -70)), (-x, x, 2.0 ** -70), (x, -x, -(2.0 ** -70)),
-             (x, x, 0.0), (x * 2.0 ** 100, x * 2.0 ** -100, 2.0 ** -80), (x * 2.0 ** -60, x * 2.0 ** -60, 2.0 ** -200)]
+             (x, x, 0.0), (x * 2.0 ** 100, x * 2.0 ** -100, 2.0 ** -80), (x * 2.0 ** -60, x * 2.0 ** -60, 2.0 ** -149)]
     a, b, c = ([f32_bits(t[i]) for t in cases] for i in range(3))
     body = "\n".join(f"fma.{m}.f32 %{m}, %a, %b, %c;\nmad.{m}.f32 %m{m}, %a, %b, %c;" for m in MODES)
     outs = {m: "f32" for m in MODES}

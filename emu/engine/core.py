@@ -68,7 +68,7 @@ N_STATS = 32
 # warp states
 W_READY, W_BARRIER, W_DONE = 0, 1, 2
 # why run_warp returned
-R_BLOCKED, R_DONE, R_SLICE, R_ERROR = 0, 1, 2, 3
+R_BLOCKED, R_DONE, R_SLICE, R_ERROR, R_TENSOR = 0, 1, 2, 3, 4   # R_TENSOR: run_grid executes the mma
 
 MAX_STACK = 64
 MAX_CALLS = 32
@@ -88,7 +88,7 @@ N_ML = 8
 
 
 # ================================================================= small helpers
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def sext(v, nbytes):
     if nbytes >= 8:
         return v
@@ -96,14 +96,14 @@ def sext(v, nbytes):
     return (v << sh) >> sh
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def zext(v, nbytes):
     if nbytes >= 8:
         return v
     return v & ((np.int64(1) << (8 * nbytes)) - 1)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def special(sid, t, lane, w, sreg):
     nx = sreg[SV_NTID_X]
     ny = sreg[SV_NTID_Y]
@@ -142,7 +142,7 @@ def special(sid, t, lane, w, sreg):
     return sreg[SV_TOTAL_SMEM]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def rd(okind, oval, regs, T, i, t, lane, w, sreg):
     """Raw 64-bit value of operand i for thread t."""
     k = okind[i]
@@ -158,27 +158,27 @@ def rd(okind, oval, regs, T, i, t, lane, w, sreg):
     return np.int64(0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def rd_f32(okind, oval, of, regs, T, i, t):
     if okind[i] == L.OK_IMM:
         return np.float32(of[i])
     return f32_from_bits(regs[oval[i] * T + t])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def rd_f64(okind, oval, of, regs, T, i, t):
     if okind[i] == L.OK_IMM:
         return of[i]
     return f64_from_bits(regs[oval[i] * T + t])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def wr(okind, oval, regs, T, i, t, value):
     if okind[i] == L.OK_REG:
         regs[oval[i] * T + t] = value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def popc32(x):
     x = x & FULL
     c = 0
@@ -188,7 +188,7 @@ def popc32(x):
     return c
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def fma_f32_rn(a, b, c):
     """Correctly rounded float32 fused multiply-add.
 
@@ -216,7 +216,7 @@ def fma_f32_rn(a, b, c):
     return np.float32(s)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def flush_f32(x):
     """.ftz: a subnormal float32 becomes a zero of the same sign."""
     if x != 0.0 and abs(x) < np.float32(1.1754943508222875e-38):
@@ -224,7 +224,7 @@ def flush_f32(x):
     return x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def sat_f32(x):
     """.sat: clamp to [0, 1]; NaN becomes +0."""
     if not (x > 0.0):
@@ -234,7 +234,7 @@ def sat_f32(x):
     return x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def sat_f64(x):
     if not (x > 0.0):
         return 0.0
@@ -243,7 +243,7 @@ def sat_f64(x):
     return x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def fmin_ptx(a, b, nan_prop):
     """PTX min: a NaN operand is ignored unless both are NaN (or .NaN is given); -0 < +0."""
     if a != a or b != b:
@@ -255,7 +255,7 @@ def fmin_ptx(a, b, nan_prop):
     return a if a < b else b
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def fmax_ptx(a, b, nan_prop):
     if a != a or b != b:
         if nan_prop or (a != a and b != b):
@@ -266,7 +266,7 @@ def fmax_ptx(a, b, nan_prop):
     return a if a > b else b
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def mulhi_u64(a, b):
     """High 64 bits of the unsigned 128-bit product of two 64-bit patterns."""
     ua = np.uint64(a)
@@ -285,7 +285,7 @@ def mulhi_u64(a, b):
     return np.int64(hi_hi + (hi_lo >> s32) + (cross >> s32))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def mulhi_s64(a, b):
     hi = mulhi_u64(a, b)
     if a < 0:
@@ -295,7 +295,7 @@ def mulhi_s64(a, b):
     return hi
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def div_int(a, b, nbytes, signed, want_rem):
     """PTX div/rem: truncating; division by zero gives all ones (div) and a (rem), as hardware does."""
     if signed:
@@ -319,12 +319,12 @@ def div_int(a, b, nbytes, signed, want_rem):
     return np.int64(ua % ub) if want_rem else np.int64(ua // ub)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def ult(a, b):
     return np.uint64(a) < np.uint64(b)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def int_to_float_bits(v, signed, nbytes, rnd, to_f64):
     """cvt from an integer to f32/f64 with a rounding mode; returns the float's bits."""
     neg = False
@@ -372,7 +372,7 @@ def int_to_float_bits(v, signed, nbytes, rnd, to_f64):
     return f32_to_bits(np.float32(value))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def float_to_int(x, nbytes, signed, rnd):
     """cvt from float to integer: round per mode, saturate to the range, NaN -> 0 (PTX semantics)."""
     if x != x:
@@ -406,7 +406,7 @@ def float_to_int(x, nbytes, signed, rnd):
     return np.int64(r)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def round_float_to_integral(x, rnd):
     mode = rnd - L.RND_IS_INTEGER
     if not math.isfinite(x):
@@ -422,7 +422,7 @@ def round_float_to_integral(x, rnd):
     return math.copysign(r, x) if r == 0.0 else r
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def compare(a, b, cmp, is_float, unsigned):
     """setp/set comparison of two numbers already decoded to float64 or int64."""
     if is_float:
@@ -476,7 +476,7 @@ def compare(a, b, cmp, is_float, unsigned):
 
 
 # ================================================================= arithmetic
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_float32(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, mask):
     """f32 arithmetic for the lanes in mask."""
     s = code[pc, L.F_SRC]
@@ -575,7 +575,7 @@ def exec_float32(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, 
         wr(okind, oval, regs, T, d, t, f32_to_bits(r))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_float64(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, mask):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -659,7 +659,7 @@ def exec_float64(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, 
         wr(okind, oval, regs, T, d, t, f64_to_bits(r))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def half_op(op, a, b, c, rnd, ftz, sat, is_bf16, nan_prop):
     """One f16/bf16 operation on 16-bit patterns, exactly rounded (emu.numerics.scalar)."""
     if op == OP_MIN or op == OP_MAX or op == OP_NEG or op == OP_ABS or op == OP_EX2 or op == OP_TANH:
@@ -714,7 +714,7 @@ def half_op(op, a, b, c, rnd, ftz, sat, is_bf16, nan_prop):
     return S.f16_abs(a)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, lane_w, sreg):
     """f16, bf16, f16x2 and bf16x2 arithmetic."""
     s = code[pc, L.F_SRC]
@@ -744,7 +744,7 @@ def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, la
             wr(okind, oval, regs, T, d, t, np.int64(lo))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_int(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
     """Integer and bitwise operations (types u/s/b 8..64 and pred for logic)."""
     s = code[pc, L.F_SRC]
@@ -921,7 +921,7 @@ def exec_int(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, 
         wr(okind, oval, regs, T, d, t, r)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_testp_copysign_f(op, sub, ty, code, pc, okind, oval, of, regs, T, base, mask):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -952,7 +952,7 @@ def exec_testp_copysign_f(op, sub, ty, code, pc, okind, oval, of, regs, T, base,
 
 
 # ================================================================= compare, select, convert, move
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def rd_number(okind, oval, of, regs, T, i, t, lane, w, sreg, ty):
     """Operand i decoded to (float64 value, int64 value) per its type."""
     kind = ty >> 4
@@ -971,7 +971,7 @@ def rd_number(okind, oval, of, regs, T, i, t, lane, w, sreg, ty):
     return 0.0, zext(v, nbytes)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -1049,7 +1049,7 @@ def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg
                 wr(okind, oval, regs, T, d, t, np.int64(0xFFFFFFFF) if r else np.int64(0))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def convert_one(v, dty, sty, rnd, flags):
     """cvt of one value (raw bits in, raw bits out)."""
     ftz = (flags & L.FL_FTZ) != 0
@@ -1150,7 +1150,7 @@ def convert_one(v, dty, sty, rnd, flags):
     return np.int64(S.f32_to_tf32(f32_to_bits(np.float32(x)), mode, satmode)) & 0xFFFFFFFF
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_convert(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -1206,7 +1206,7 @@ def exec_convert(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask,
 
 
 # ================================================================= memory
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def resolve(space, addr, size, t, mlay, valid):
     """Byte offset in the memory buffer of [addr, addr+size) in a state space, and the space
     it resolved to (generic addresses pick their window). Offset -1: out of bounds."""
@@ -1237,7 +1237,7 @@ def resolve(space, addr, size, t, mlay, valid):
     return mlay[ML_PARAM_BASE] + addr, space
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def load(mem, m16, m32, m64, off, nbytes):
     if nbytes == 4:
         return np.int64(m32[off >> 2])
@@ -1248,7 +1248,7 @@ def load(mem, m16, m32, m64, off, nbytes):
     return np.int64(mem[off])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def store(mem, m16, m32, m64, off, nbytes, value):
     if nbytes == 4:
         m32[off >> 2] = np.uint32(value & 0xFFFFFFFF)
@@ -1260,7 +1260,7 @@ def store(mem, m16, m32, m64, off, nbytes, value):
         mem[off] = np.uint8(value & 0xFF)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def fault(err, code, pc, t, addr, space, size, is_write):
     err[L.E_CODE] = code
     err[L.E_PC] = pc
@@ -1271,7 +1271,7 @@ def fault(err, code, pc, t, addr, space, size, is_write):
     err[L.E_WRITE] = is_write
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def atomic_apply(sub, ty, old, b, c):
     """New memory value of an atomic read-modify-write (raw bits in and out)."""
     nbytes = 1 << (ty & 15)
@@ -1329,7 +1329,7 @@ def atomic_apply(sub, ty, old, b, c):
     return y if ult(x, y) else x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg,
                 mem, m16, m32, m64, valid, mlay, stats, err):
     s = code[pc, L.F_SRC]
@@ -1363,7 +1363,7 @@ def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg,
 
 
 # ================================================================= warp-level
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthreads, tmp):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -1478,7 +1478,7 @@ def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthrea
 
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_carry(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
     """Extended-precision integer arithmetic through the carry flag: add.cc, addc, sub.cc, subc,
     mad{.lo,.hi}.cc, madc (u32/s32/u64/s64). Subtraction is a + ~b + 1 (carry out = no borrow),
@@ -1529,7 +1529,7 @@ def exec_carry(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w
 # are contiguous in ``regs``), compute over whole rows, and scatter the result
 # under the active mask. Anything not handled here falls back to the
 # definitions above; the semantic tests run through both.
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def gather(okind, oval, regs, T, i, base, out, row):
     """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values), into out[row]."""
     k = okind[i]
@@ -1549,7 +1549,7 @@ def gather(okind, oval, regs, T, i, base, out, row):
             out[row, lane] = x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def scatter(okind, oval, regs, T, i, base, mask, values, row):
     if okind[i] != L.OK_REG:
         return
@@ -1563,7 +1563,7 @@ def scatter(okind, oval, regs, T, i, base, mask, values, row):
                 regs[o + lane] = values[row, lane]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def extend_row(x, row, nbytes, signed):
     if nbytes >= 8:
         return
@@ -1577,7 +1577,7 @@ def extend_row(x, row, nbytes, signed):
             x[row, lane] = x[row, lane] & m
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
     """Execute the instruction if it is one of the hot, simple cases; return whether it did."""
     ty = code[pc, L.F_TY]
@@ -1755,7 +1755,7 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf6
     return False
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def lane_offsets(pc, space, tmp, offset, total, base, mask, mlay, valid, err, is_write):
     """Buffer offsets of one warp's accesses of ``total`` bytes; False (and err set) on a fault.
 
@@ -1796,7 +1796,7 @@ def lane_offsets(pc, space, tmp, offset, total, base, mask, mlay, valid, err, is
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def space_of(space, addr0):
     """The state space a (possibly generic) address falls in."""
     if space != L.SP_GENERIC:
@@ -1808,7 +1808,7 @@ def space_of(space, addr0):
     return L.SP_GLOBAL
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32, m64, valid, mlay,
                    stats, err, tmp):
     """ld/st, scalar and vector, in any state space."""
@@ -1902,7 +1902,7 @@ def exec_mma(code, pc, okind, oval, regs, T, base, cc):
             wr(okind, oval, regs, T, d + i, base + lane, out[lane, i])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, tmp, stats):
     """ldmatrix: lanes 8i..8i+7 give the row addresses of matrix i (16 bytes per row); lane l
     receives row l/4, columns 2(l%4) and 2(l%4)+1 of each matrix (of the transpose with .trans)."""
@@ -1930,7 +1930,7 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, t
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m64, valid, mlay, err):
     """wmma.load / wmma.store: lane l holds elements chunk*E .. chunk*E+E-1 (row-major in the tile),
     chunk = l mod (tile elements / E); see emu.engine.mma_fragments."""
@@ -2005,7 +2005,7 @@ def exec_wmma_mma(code, pc, okind, oval, regs, T, base, cc):
             wr(okind, oval, regs, T, code[pc, L.F_DST] + i, base + lane, out[lane, i])
 
 # ================================================================= control and scheduling
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
     """vprintf(fmt, args): keep the format address and a copy of the argument buffer."""
     s = code[pc, L.F_SRC]
@@ -2033,7 +2033,7 @@ def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, prin
     printmeta[k, 3] = n
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
              stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
              bar_arrived, bar_expected, bar_acc,
@@ -2181,15 +2181,15 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                 fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
                 return R_ERROR
             if code[pc, L.F_SUB] == 4:
-                exec_wmma_mma(code, pc, okind, oval, regs, T, base, sreg[SV_CC])
-            elif not exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m64, valid, mlay,
+                return R_TENSOR
+            if not exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m64, valid, mlay,
                                     err):
                 return R_ERROR
         elif op == OP_MMA:
             if emask != FULL:
                 fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)    # .aligned: all 32 lanes, converged
                 return R_ERROR
-            exec_mma(code, pc, okind, oval, regs, T, base, sreg[SV_CC])
+            return R_TENSOR
         elif emask != 0:
             ty = code[pc, L.F_TY]
             if op == OP_LD or op == OP_ST:
@@ -2223,7 +2223,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
         stk_pc[w, sp] = next_pc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def release_barriers(nw, exited, init_mask, wstate, wbar, wbar_dst, bar_arrived, bar_expected, bar_acc,
                      regs, T):
     """Let every barrier whose threads have all arrived go. Returns how many barriers completed."""
@@ -2345,6 +2345,20 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
                              bar_arrived, bar_expected, bar_acc,
                              mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32,
                              rows_f64, budget, printmeta, printbuf, nprint, cta)
+                while r == R_TENSOR:
+                    # mma calls the tensor-core model in Python (object mode), which needs the
+                    # runtime that the allocation-free run_warp is compiled without
+                    pc = stk_pc[w, sps[w]]
+                    if code[pc, L.F_OP] == OP_MMA:
+                        exec_mma(code, pc, okind, oval, regs, T, w * 32, sreg[SV_CC])
+                    else:
+                        exec_wmma_mma(code, pc, okind, oval, regs, T, w * 32, sreg[SV_CC])
+                    stk_pc[w, sps[w]] = pc + 1
+                    r = run_warp(w, code, okind, oval, of, regs, T, T, sreg,
+                                 stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
+                                 bar_arrived, bar_expected, bar_acc,
+                                 mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32,
+                                 rows_f64, budget, printmeta, printbuf, nprint, cta)
                 if r == R_ERROR:
                     return cta - cta_begin
             if all_done:

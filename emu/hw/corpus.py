@@ -131,7 +131,8 @@ def scalar_inputs(case: ScalarCase, rng, count: int) -> tuple[np.ndarray, ...]:
 # ------------------------------------------------------------------ mma cases
 def _as_float(fmt: str, bits: np.ndarray) -> np.ndarray:
     """Bit patterns of ``fmt`` -> float64 values."""
-    return np.asarray(bits).view(testing.DTYPES[fmt]).astype(np.float64)
+    with np.errstate(invalid="ignore"):                  # NaN patterns
+        return np.asarray(bits).view(testing.DTYPES[fmt]).astype(np.float64)
 
 
 def _values_as(fmt: str, x: np.ndarray) -> np.ndarray:
@@ -157,10 +158,11 @@ def _mma_matrix(fmt: str, kind: str, rng, shape) -> np.ndarray:
     else:
         x = rng.standard_normal(shape)
     bits = _values_as(fmt, x)
-    if kind == "specials":                    # a few infinities, NaNs, zeros, extremes among normal values
-        where = rng.random(shape) < 0.05
+    if kind == "specials":                    # each special value once, at random places among normal values
         specials = np.array(testing.special_bits(fmt), dtype=bits.dtype)
-        bits = np.where(where, specials[rng.integers(0, len(specials), shape)], bits)
+        flat = bits.ravel()
+        flat[rng.choice(flat.size, min(len(specials), flat.size), replace=False)] = specials[:flat.size]
+        bits = flat.reshape(shape)
     return bits
 
 

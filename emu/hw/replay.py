@@ -40,7 +40,9 @@ def emulated_gpu(cc: tuple[int, int]) -> GPU:
     if not below or cc[0] >= 10:
         raise ValueError(f"no emu preset to replay compute capability {cc[0]}.{cc[1]}")
     base = max(below, key=lambda p: p.cc)
-    return GPU(dataclasses.replace(base, sm=f"sm_{cc[0]}{cc[1]}", cc=tuple(cc), name=f"{base.name} as sm_{sm}"))
+    if base.cc == tuple(cc):
+        return GPU(base)
+    return GPU(dataclasses.replace(base, sm=f"sm_{sm}", cc=tuple(cc), name=f"{base.name} as sm_{sm}"))
 
 
 def replay(recording: Recording, examples: int = 3) -> list[Mismatch]:

@@ -59,7 +59,7 @@ class AsmOp:
     ptx: str                    # e.g. "cvt.rna.tf32.f32 $0, $1;"
     outputs: tuple[str, ...]    # register classes (keys of REGISTERS)
     inputs: tuple[str, ...]
-    min_sm: int                 # the oldest target that has the instruction (PTX ISA "Target ISA notes")
+    min_sm: int                 # the oldest target that has it (PTX ISA; checked with ptxas in the tests)
     doc: str
     warp_sync: bool = False     # a .sync.aligned warp instruction
 

@@ -23,9 +23,7 @@ def _conversions() -> list[AsmOp]:
     for rnd, how in _ROUNDING.items():
         ops.append(AsmOp(f"cvt_{rnd}_f16_f32", f"cvt.{rnd}.f16.f32 $0, $1;", ("f16",), ("f32",), 20,
                          f"float32 -> float16, rounded {how}."))
-        # .rn/.rz have their own bf16 form since sm_80; .rm/.rp only the generic cvt of sm_90.
-        ops.append(AsmOp(f"cvt_{rnd}_bf16_f32", f"cvt.{rnd}.bf16.f32 $0, $1;", ("b16",), ("f32",),
-                         80 if rnd in ("rn", "rz") else 90,
+        ops.append(AsmOp(f"cvt_{rnd}_bf16_f32", f"cvt.{rnd}.bf16.f32 $0, $1;", ("b16",), ("f32",), 80,
                          f"float32 -> bfloat16 bit pattern (uint16), rounded {how}."))
     ops += [
         AsmOp("cvt_rna_tf32_f32", "cvt.rna.tf32.f32 $0, $1;", ("b32",), ("f32",), 80,
@@ -52,13 +50,13 @@ def _arithmetic() -> list[AsmOp]:
 
 def _packing() -> list[AsmOp]:
     return [
-        AsmOp("pack_f16x2", "mov.b32 $0, {$1, $2};", ("b32",), ("f16", "f16"), 53,
+        AsmOp("pack_f16x2", "mov.b32 $0, {$1, $2};", ("b32",), ("f16", "f16"), 20,
               "Two float16 values -> one .f16x2 register (lo in the low half)."),
-        AsmOp("unpack_f16x2", "mov.b32 {$0, $1}, $2;", ("f16", "f16"), ("b32",), 53,
+        AsmOp("unpack_f16x2", "mov.b32 {$0, $1}, $2;", ("f16", "f16"), ("b32",), 20,
               "One .f16x2 register -> (lo, hi) float16 values."),
-        AsmOp("pack_bf16x2", "mov.b32 $0, {$1, $2};", ("b32",), ("b16", "b16"), 80,
+        AsmOp("pack_bf16x2", "mov.b32 $0, {$1, $2};", ("b32",), ("b16", "b16"), 20,
               "Two bfloat16 patterns (uint16) -> one .bf16x2 register (lo in the low half)."),
-        AsmOp("unpack_bf16x2", "mov.b32 {$0, $1}, $2;", ("b16", "b16"), ("b32",), 80,
+        AsmOp("unpack_bf16x2", "mov.b32 {$0, $1}, $2;", ("b16", "b16"), ("b32",), 20,
               "One .bf16x2 register -> (lo, hi) bfloat16 patterns (uint16)."),
         AsmOp("pack_f16x2_f32", "cvt.rn.f16x2.f32 $0, $2, $1;", ("b32",), ("f32", "f32"), 80,
               "Two float32 values rounded to nearest-even float16 -> one .f16x2 register (lo in the low half)."),
