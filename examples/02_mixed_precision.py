@@ -14,14 +14,11 @@ that what is measured is the accumulation alone.
 """
 from pathlib import Path
 
-import matplotlib
+import ml_dtypes
+import numpy as np
+from matplotlib.figure import Figure      # no pyplot: the figure renders with Agg, no display needed
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import ml_dtypes  # noqa: E402
-import numpy as np  # noqa: E402
-
-from emu.numerics import mma  # noqa: E402
+from emu.numerics import mma
 
 M = N = 32
 KS = [16, 64, 256, 1024, 4096]
@@ -31,8 +28,8 @@ GPU = {"sm_70": "V100", "sm_80": "A100", "sm_90": "H100"}
 
 
 def rounded(x: np.ndarray, fmt: str) -> np.ndarray:
-    """x rounded to nearest in ``fmt``, returned as float64 (tf32: fp32 with the low 13 bits cleared,
-    after rounding to nearest at bit 13)."""
+    """x (in [0, 1)) rounded to nearest in ``fmt``, as float64; tf32 as cvt.rna.tf32.f32 rounds:
+    to nearest, ties away from zero, at the 13th bit of the fp32 pattern."""
     if fmt == "tf32":
         bits = x.astype(np.float32).view(np.uint32)
         return ((bits + np.uint32(0x1000)) & np.uint32(0xFFFFE000)).view(np.float32).astype(np.float64)
@@ -43,7 +40,7 @@ def relative_error(arch: str, fmt: str, K: int, rng) -> float:
     """max |D - exact| / max |exact| of one M x K x N product, D as arch's tensor cores give it."""
     A = rounded(rng.random((M, K)), fmt)
     B = rounded(rng.random((K, N)), fmt)
-    D = mma.mma(A, B, np.zeros((M, N), np.float32), arch=arch, input=fmt, accumulate="fp32")
+    D = mma(A, B, np.zeros((M, N), np.float32), arch=arch, input=fmt, accumulate="fp32")
     exact = A @ B                                  # fp64: products exact, K <= 4096 terms
     return float(np.abs(D - exact).max() / np.abs(exact).max())
 
@@ -58,7 +55,8 @@ def main():
     for i, K in enumerate(KS):
         print(f"{K:>6}  " + "  ".join(f"{errors[run][i]:10.2e}" for run in RUNS))
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     styles = {"fp16": "o-", "bf16": "s--", "tf32": "^:"}
     colours = {"sm_70": "tab:green", "sm_80": "tab:blue", "sm_90": "tab:red"}
     for (arch, fmt), label in zip(RUNS, labels):

@@ -24,7 +24,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import emu
-from emu.numerics.formats import BF16, FP16, FP32, FP64, TF32, Format, decode
+from emu.numerics.formats import TF32, Format, decode
 
 GPU = emu.GPU("sm_90")          # sm_90: every instruction variant tested here exists there
 BLOCK = 128

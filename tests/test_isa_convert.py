@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from emu.numerics.formats import (BF16, FP16, FP32, FP64, SAT_FINITE, SAT_NONE, SAT_RELU, SAT_UNIT, TF32, Format,
                                   ROUNDING_MODES, decode, round_float, round_fraction)
-from fp_isa_kit import (assert_bits_equal, bits_f32, exact, f32_bits, f64_bits, flush, is_nan_bits, is_subnormal,
-                        patterns, run, special_patterns)
+from fp_isa_kit import (assert_bits_equal, bits_f32, exact, f32_bits, f64_bits, is_nan_bits, patterns, run,
+                        special_patterns)
 
 # every example is a launch: no shrinking (the failure message lists the failing operands)
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck),

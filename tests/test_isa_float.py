@@ -31,8 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from emu.numerics.formats import FP32, FP64, SAT_UNIT, decode, reference_op
 from fp_isa_kit import (add_operands, assert_bits_equal, bits_f32, bits_f64, f32_bits, f64_bits, fma_operands,
-                        flush, is_nan_bits, is_subnormal, mul_operands, operand_tuples, patterns, run,
-                        special_patterns)
+                        flush, is_nan_bits, is_subnormal, mul_operands, operand_tuples, run, special_patterns)
 
 MODES = {"rn": 0, "rz": 1, "rm": 2, "rp": 3}
 F32_NAN = 0x7FFFFFFF
@@ -582,16 +581,11 @@ def test_selp_and_slct_with_float_immediates():
     assert [bits_f32(x) for x in got["s5"]] == [2.0, 3.0, 2.0, 3.0]
 
 
-@pytest.mark.xfail(strict=True, reason="decoder: a 64-bit float immediate with the sign bit set (0dBFF0...) "
-                                       "is not wrapped to int64 (OverflowError in emu/program/decode.py)")
 def test_selp_f64_negative_immediate():
     got = run("selp.f64 %d, 0dBFF0000000000000, 0dFFF0000000000000, %c;", {"c": ("pred", [1, 0])}, {"d": "f64"})
     assert [int(x) for x in got["d"]] == [0xBFF0000000000000, 0xFFF0000000000000]
 
 
-@pytest.mark.xfail(strict=True, reason="decoder: a decimal float literal (a 64-bit double per PTX) in an f32 "
-                                       "instruction keeps its f64 bits as the raw operand, so mov/selp/fast-path "
-                                       "add read the low 32 bits (0) instead of the f32 value")
 def test_decimal_float_literals_in_f32_instructions():
     got = run("mov.f32 %d, 2.5;\nadd.f32 %e, %a, 2.5;\nselp.f32 %g, 2.5, 0.25, %p;",
               {"a": ("f32", [f32_bits(1.0)]), "p": ("pred", [1])}, {"d": "f32", "e": "f32", "g": "f32"})

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from emu.numerics.formats import BF16, FP16, SAT_RELU, SAT_UNIT, reference_op, to_float
-from fp_isa_kit import (add_operands, assert_bits_equal, fma_operands, flush, is_nan_bits, is_subnormal,
-                        mul_operands, operand_tuples, run, special_patterns)
+from fp_isa_kit import (add_operands, assert_bits_equal, fma_operands, flush, is_nan_bits, mul_operands,
+                        operand_tuples, run, special_patterns)
 
 # every example is a launch: no shrinking (the failure message lists the failing operands)
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck),

@@ -242,10 +242,11 @@ class _Decoder:
         if isinstance(op, ir.Imm):
             if op.is_float:
                 value = _float_bits_value(op)
-                bits = op.value
                 if float_type is False:
                     raise UnsupportedPTXError(f"float immediate in an integer instruction ({_where(ins)})")
-                return (L.OK_IMM, bits if op.width == 32 else op.value, value)
+                if float_type in ("f32", "f64"):   # 0f/0d or decimal literal: the bits of the instruction's type
+                    return (L.OK_IMM, _float_bits(value, float_type), value)
+                return (L.OK_IMM, _wrap64(op.value), value)
             if float_type in ("f32", "f64"):   # an integer literal in a float instruction: its float bits
                 return (L.OK_IMM, _float_bits(float(op.value), float_type), float(op.value))
             return (L.OK_IMM, _wrap64(op.value), float(op.value))
