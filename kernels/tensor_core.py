@@ -156,23 +156,24 @@ def fp64_bound(name: str, A, B, C, arch: str = "sm_80") -> np.ndarray:
     """Elementwise bound on |D - (C + A @ B)| (exact, in float64) for the kernel's D on ``arch``.
 
     Per block of L terms the alignment truncates each of the L products and C
-    by less than 2^(e_max - F) <= 2^-F * (largest term), and the block's
-    normalisation errs by less than u times its result (u = 2^-23 truncating
-    to FP32, 2^-11 rounding to FP16). Every term and result is at most
-    S = |C| + |A| @ |B| (plus the error so far, covered by the factor 1.01),
-    so with n blocks: n * ((L + 1) * 2^-F + u) * S * 1.01, plus n times the
-    output format's smallest subnormal for results that underflow.
+    by less than 2^(e_max - F), and the block's normalisation errs by less
+    than u times its result (u = 2^-23 truncating to FP32, 2^-11 rounding to
+    FP16). 2^e_max is at most the largest term, or, when that term is
+    subnormal, 2^e_low with e_low = max(2 * emin of the input, emin of the
+    output). Every term and result is at most S = |C| + |A| @ |B| (plus the
+    error so far, covered by the factor 1.01), so with n blocks:
+
+        n * ((L + 1) * 2^-F + u) * S * 1.01  +  n * ((L + 1) * 2^(e_low - F) + smallest subnormal output)
     """
     variant = MMA_VARIANTS[GEMMS[name][1]]
     path = tensor_core(arch).datapath(variant.input_format, variant.accumulate_format)
     A = operand_values(name, A).astype(np.float64)
     B = operand_values(name, B).astype(np.float64)
-    blocks_ = math.ceil(A.shape[1] / path.block_terms)
-    out = path.output
+    n, L, F = math.ceil(A.shape[1] / path.block_terms), path.block_terms, path.alignment_fraction_bits
     u = 2.0 ** -(path.result_fraction_bits + (1 if path.round_to_nearest else 0))
-    per_block = (path.block_terms + 1) * 2.0 ** -path.alignment_fraction_bits + u
+    e_low = max(2 * path.input.emin, path.output.emin)
     S = np.abs(C.astype(np.float64)) + np.abs(A) @ np.abs(B)
-    return blocks_ * (per_block * S * 1.01 + float(out.min_subnormal))
+    return n * (((L + 1) * 2.0 ** -F + u) * S * 1.01 + (L + 1) * 2.0 ** (e_low - F) + float(path.output.min_subnormal))
 
 
 def fp64_error(name: str, A, B, C, D) -> np.ndarray:

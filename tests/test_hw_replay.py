@@ -57,7 +57,8 @@ def test_replay_finds_and_locates_a_wrong_bit(emu_recording):
     recording.arrays["mma/mma_m16n8k16_f32_bf16/d"][2, 9, 3] ^= 1 << 31
     found = {m.key: m for m in replay.replay(recording)}
     assert found.keys() == {"scalar/cvt_rn_f16_f32/out", "mma/mma_m16n8k16_f32_bf16/d"}
-    assert found["scalar/cvt_rn_f16_f32/out"].count == 1 and found["scalar/cvt_rn_f16_f32/out"].examples[0].startswith("[5]:")
+    scalar = found["scalar/cvt_rn_f16_f32/out"]
+    assert scalar.count == 1 and scalar.examples[0].startswith("[5]:")
     assert found["mma/mma_m16n8k16_f32_bf16/d"].examples[0].startswith("[2, 9, 3]:")
 
 

@@ -273,6 +273,11 @@ def float32_for_a_float16(x, out):
 
 
 @cuda.jit
+def integer_for_a_float(x, out):
+    out[0] = ti.cvt_f32_bf16(ti.cvt_rn_bf16_f32(cuda.laneid))
+
+
+@cuda.jit
 def too_many_operands(x, out):
     out[0] = ti.cvt_rn_f16_f32(x[0], x[0])
 
@@ -280,8 +285,9 @@ def too_many_operands(x, out):
 @pytest.mark.parametrize("kernel, message", [
     (float_for_a_register, "mma_m16n8k8_f32_tf32: operand 0 must be an integer bit pattern"),
     (float32_for_a_float16, "pack_f16x2: operand 0 must be a float16"),
+    (integer_for_a_float, "cvt_rn_bf16_f32: operand 0 must be a float"),
     (too_many_operands, "cvt_rn_f16_f32 takes 1 operands"),
-], ids=["float-for-bits", "float32-for-float16", "operand-count"])
+], ids=["float-for-bits", "float32-for-float16", "integer-for-float", "operand-count"])
 def test_typing_errors_name_the_intrinsic_and_operand(kernel, message):
     with pytest.raises(Exception, match=message):
         compile_numba_kernel(kernel, (np.ones(1, np.float32), np.zeros(1, np.float32)), (8, 0))

@@ -1757,7 +1757,8 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf6
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def lane_offsets(pc, space, tmp, offset, total, base, mask, mlay, valid, err, is_write):
-    """Buffer offsets of one warp's accesses of ``total`` bytes; False (and err set) on a fault.
+    """Buffer offsets (tmp[2]) of one warp's accesses of ``total`` bytes at tmp[0] + offset;
+    False (and err set) on a fault.
 
     Explicit state spaces check one window for all lanes; generic addresses
     pick their window lane by lane. Alignment is checked on the address
@@ -1765,6 +1766,9 @@ def lane_offsets(pc, space, tmp, offset, total, base, mask, mlay, valid, err, is
     """
     align = total - 1
     used = space
+    if mask != FULL:
+        for lane in range(32):
+            tmp[2, lane] = 0        # inactive lanes read byte 0 of the buffer; loads need no mask test
     if space == L.SP_SHARED or space == L.SP_PARAM:
         lo = mlay[ML_SHARED_BASE] if space == L.SP_SHARED else mlay[ML_PARAM_BASE]
         limit = (mlay[ML_SHARED_SIZE] if space == L.SP_SHARED else mlay[ML_PARAM_SIZE]) - total
@@ -1829,20 +1833,16 @@ def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32
         if is_load:
             if nbytes == 4:
                 for lane in range(32):
-                    if (mask >> lane) & 1:
-                        tmp[1, lane] = m32[(tmp[2, lane] + e) >> 2]
+                    tmp[1, lane] = m32[(tmp[2, lane] + e) >> 2]
             elif nbytes == 8:
                 for lane in range(32):
-                    if (mask >> lane) & 1:
-                        tmp[1, lane] = m64[(tmp[2, lane] + e) >> 3]
+                    tmp[1, lane] = m64[(tmp[2, lane] + e) >> 3]
             elif nbytes == 2:
                 for lane in range(32):
-                    if (mask >> lane) & 1:
-                        tmp[1, lane] = m16[(tmp[2, lane] + e) >> 1]
+                    tmp[1, lane] = m16[(tmp[2, lane] + e) >> 1]
             else:
                 for lane in range(32):
-                    if (mask >> lane) & 1:
-                        tmp[1, lane] = mem[tmp[2, lane] + e]
+                    tmp[1, lane] = mem[tmp[2, lane] + e]
             if signed:
                 extend_row(tmp, 1, nbytes, True)
             scatter(okind, oval, regs, T, d + k, base, mask, tmp, 1)
@@ -1851,10 +1851,12 @@ def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32
             for lane in range(32):
                 if (mask >> lane) & 1:
                     store(mem, m16, m32, m64, tmp[2, lane] + e, nbytes, tmp[1, lane])
-    lane0 = 0
-    while not (mask >> lane0) & 1:
-        lane0 += 1
-    used = space_of(space, tmp[0, lane0] + code[pc, L.F_OFFSET])
+    used = space
+    if space == L.SP_GENERIC:
+        lane0 = 0
+        while not (mask >> lane0) & 1:
+            lane0 += 1
+        used = space_of(space, tmp[0, lane0] + code[pc, L.F_OFFSET])
     if used == L.SP_GLOBAL or used == L.SP_CONST:
         if is_load:
             stats[ST_GLOBAL_LOAD_BYTES] += total * popc32(mask)

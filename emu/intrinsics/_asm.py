@@ -12,8 +12,9 @@ assembles the text) and on emu (which parses it).
 Arguments: a tuple argument is spliced into the operand list, so
 ``mma(a, b, c)`` with a 4-tuple, a 2-tuple and a 4-tuple is the same call as
 ``mma(a0, a1, a2, a3, b0, b1, c0, c1, c2, c3)``. Bit-pattern registers
-(``b16``, ``b32``) take any integer (truncated to the register's width);
-``f32`` takes any real number (converted by value); ``f16`` takes only a
+(``b16``, ``b32``) take any integer (truncated to the register's width) and
+refuse floats; ``f32`` takes any float (converted by value) and refuses
+integers, which are more likely misplaced bit patterns; ``f16`` takes only a
 ``float16``, so that no rounding happens behind the caller's back. One result
 comes back as a scalar, several as a tuple.
 
@@ -38,7 +39,7 @@ class Register:
     numba_type: types.Type
     constraint: str            # LLVM inline-asm constraint letter (NVPTX)
     llvm_type: ir.Type         # the type of the asm operand
-    is_float: bool             # takes real numbers (converted by value), not bit patterns
+    is_float: bool             # takes floats (converted by value), not bit patterns
 
 
 _I16, _I32, _I64 = ir.IntType(16), ir.IntType(32), ir.IntType(64)
@@ -93,8 +94,8 @@ def _check_argument(op: AsmOp, position: int, ty: types.Type, register: str) -> 
         ok = ty == types.float16
         want = "a float16 (convert explicitly: no silent rounding)"
     elif reg.is_float:
-        ok = isinstance(ty, (types.Float, types.Integer))
-        want = "a real number"
+        ok = isinstance(ty, types.Float)
+        want = "a float (converted by value)"
     else:
         ok = isinstance(ty, types.Integer)
         want = f"an integer bit pattern ({register})"
