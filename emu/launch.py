@@ -306,9 +306,13 @@ def _fault(err, compiled, program, memory, grid, block, args, copies) -> KernelF
                  L.SP_CONST: "const"}.get(int(err[L.E_SPACE]), "generic")
         verb = "write" if err[L.E_WRITE] else "read"
         kind = "out-of-bounds" if code == L.ERR_OUT_OF_BOUNDS else "misaligned"
-        detail = memory.describe(address) if space in ("global", "const") else \
-            f"outside the {program.shared_static_bytes if space == 'shared' else program.local_bytes}-byte " \
-            f"{space} memory" if code == L.ERR_OUT_OF_BOUNDS else f"not a multiple of {int(err[L.E_SIZE])}"
+        if code == L.ERR_MISALIGNED:
+            detail = f"not a multiple of {int(err[L.E_SIZE])}"
+        elif space in ("global", "const"):
+            detail = memory.describe(address)
+        else:
+            size = program.shared_static_bytes if space == "shared" else program.local_bytes
+            detail = f"outside the {size}-byte {space} memory"
         msg = (f"{kind} {space} {verb} of {int(err[L.E_SIZE])} bytes at address {address:#x} ({detail}) "
                f"in kernel {compiled.name}, {coords}, at {at}; PTX: {ptx}")
     elif code == L.ERR_DEADLOCK:

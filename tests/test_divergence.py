@@ -203,12 +203,6 @@ def barrier_after_exit(a, out, n):
     out[i] += s[last - t]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: numba (and nvcc) compile `if i >= n: return` to `@%p bra $L_end` with `$L_end: ret;`, so the "
-    "returning lanes wait at the branch's reconvergence point (the final ret) instead of exiting; bar.sync "
-    "still counts them as live and reports a deadlock. Hardware lets them exit. Fix belongs in the scheduler "
-    "or the decoder's reconvergence points (a branch whose target is an unconditional exit of the entry needs "
-    "no join: F_RECONV = PC_NEVER), outside what this test change may touch"))
 def test_barrier_after_early_exit():
     n = 150                                  # last block: 22 live threads, warp 0 partly, warp 1 all exited
     a = data(192, seed=4)

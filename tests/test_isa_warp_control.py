@@ -358,10 +358,6 @@ def test_barrier_after_early_exit():
     assert out.tolist() == [0xFFFFFFFF if t % 3 == 0 else 163 - t for t in range(n)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: lanes that branch straight to the kernel's final ret (`@%p bra END; ... END: ret;`, what "
-    "numba and nvcc emit for an early return) wait at the branch's reconvergence point instead of exiting, "
-    "so a later bar.sync counts them as live and reports a deadlock; hardware lets them exit"))
 def test_barrier_after_branch_to_kernel_end():
     n = 64
     out = np.full(n, 0xFFFFFFFF, dtype=np.uint32)

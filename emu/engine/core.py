@@ -2278,7 +2278,7 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
     """
     T = dims[3] * dims[4] * dims[5]
     nw = (T + 31) // 32
-    regs = np.zeros(n_slots * T, dtype=np.int64)
+    regs = np.zeros(n_slots * T + 32, dtype=np.int64)   # +32: a partial last warp gathers whole rows
     stk_pc = np.zeros((nw, MAX_STACK), dtype=np.int64)
     stk_rpc = np.zeros((nw, MAX_STACK), dtype=np.int64)
     stk_mask = np.zeros((nw, MAX_STACK), dtype=np.int64)

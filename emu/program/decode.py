@@ -352,7 +352,11 @@ class _Decoder:
                 successors[local] = [local + 1]
         ipdom = immediate_post_dominators(end_pc + 1 - start, successors, exits, branches)
         for local, join in ipdom.items():
-            self.rows[start + local].fields[L.F_RECONV] = L.PC_NEVER if join < 0 else start + join
+            # Paths that meet only at an exit need not wait for each other: lanes that get there
+            # first leave at once (so a barrier after `if i >= n: return` is not a deadlock).
+            meets_at_exit = join >= 0 and self.rows[start + join].fields[L.F_OP] == OPCODE_ID["exit"]
+            self.rows[start + local].fields[L.F_RECONV] = \
+                L.PC_NEVER if join < 0 or meets_at_exit else start + join
 
     def _new_row(self, fn, ins, opcode: str, type_name: str | None) -> _Row:
         row = _Row(ins)
