@@ -112,3 +112,14 @@ def test_mma_in_a_diverged_warp_is_refused():
     d = np.zeros((32, 4), np.float32)
     with pytest.raises(emu.KernelFault, match="all 32"):
         emu.GPU("sm_80").launch(ptx, 1, 16, (a, b, c, d))
+
+
+def test_mma_shape_newer_than_the_target_is_refused():
+    ptx = PTX.replace(".target sm_80", ".target sm_70")
+    loads = " ".join(f"ld.global.u32 %a{i}, [%rd1+{4 * i}];" for i in range(4))
+    text = ptx.format(na=4, nb=2, abytes=16, bbytes=8, loads=loads, shape="m16n8k16", ty="f16",
+                      alist="%a0, %a1, %a2, %a3", blist="%b0, %b1")
+    arrays = (np.zeros((32, 4), np.uint32), np.zeros((32, 2), np.uint32), np.zeros((32, 4), np.float32),
+              np.zeros((32, 4), np.float32))
+    with pytest.raises(emu.UnsupportedPTXError, match="sm_80"):
+        emu.GPU("sm_70").launch(emu.ptx_kernel(text, "k"), 1, 32, arrays)

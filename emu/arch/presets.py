@@ -37,7 +37,7 @@ class GPUPreset:
             raise ValueError(f"{self.sm}: opt-in shared memory below the static limit")
         if self.max_threads_per_block > self.max_threads_per_sm:
             raise ValueError(f"{self.sm}: more threads per block than per SM")
-        if tuple(self.cc) != (int(self.sm[3]), int(self.sm[4:])):
+        if tuple(self.cc) != (int(self.sm[3:-1]), int(self.sm[-1])):   # "sm_80" -> (8, 0), "sm_100" -> (10, 0)
             raise ValueError(f"{self.sm}: compute capability {self.cc} does not match")
 
 

@@ -25,6 +25,7 @@ class Shape:
     k: int
     inputs: tuple        # PTX input type names allowed for A/B
     element_bits: int    # bits per A/B element in a register (16 for f16/bf16, 32 tf32, 8 fp8)
+    min_sm: int          # first target with this shape and type (PTX ISA, "mma" target ISA notes)
 
     @property
     def a_regs(self) -> int:
@@ -39,11 +40,12 @@ class Shape:
 
 
 SHAPES = (
-    Shape("m16n8k16", 16, 8, 16, ("f16", "bf16"), 16),
-    Shape("m16n8k8", 16, 8, 8, ("f16", "bf16"), 16),
-    Shape("m16n8k8", 16, 8, 8, ("tf32",), 32),
-    Shape("m16n8k4", 16, 8, 4, ("tf32",), 32),
-    Shape("m16n8k32", 16, 8, 32, ("e4m3", "e5m2"), 8),
+    Shape("m16n8k16", 16, 8, 16, ("f16", "bf16"), 16, 80),
+    Shape("m16n8k8", 16, 8, 8, ("f16",), 16, 75),
+    Shape("m16n8k8", 16, 8, 8, ("bf16",), 16, 80),
+    Shape("m16n8k8", 16, 8, 8, ("tf32",), 32, 80),
+    Shape("m16n8k4", 16, 8, 4, ("tf32",), 32, 80),
+    Shape("m16n8k32", 16, 8, 32, ("e4m3", "e5m2"), 8, 89),
 )
 INPUT_TYPES = ("f16", "bf16", "tf32", "e4m3", "e5m2")   # F_TY2 of a decoded mma
 ACCUMULATORS = ("f32", "f16")                           # F_TY of a decoded mma (C and D)

@@ -665,6 +665,10 @@ class _Decoder:
         except KeyError:
             raise UnsupportedPTXError(f"unsupported mma shape {shape_name} for .{types[1]} ({_where(ins)})") from None
         shape = SHAPES[shape_id]
+        target = _sm_number(self.module.target)
+        if target < shape.min_sm:
+            raise UnsupportedPTXError(f"mma.{shape_name} with .{types[1]} needs sm_{shape.min_sm} or later; the PTX "
+                                      f"targets {self.module.target} ({_where(ins)}); ptxas would refuse it too")
         d, a, b, c = ins.operands
         counts = (len(d.elements), len(a.elements), len(b.elements), len(c.elements))
         if counts != (shape.c_regs(types[0]), shape.a_regs, shape.b_regs, shape.c_regs(types[3])):
@@ -819,6 +823,12 @@ class _Decoder:
 
 _END_LABEL = "$__emu_function_end"
 _SCRATCH = "%__emu_param_copy"
+
+
+def _sm_number(target: str) -> int:
+    """70 for "sm_70", 90 for "sm_90a", 100 for "sm_100"."""
+    digits = "".join(ch for ch in target.split("_")[-1] if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def _wrap64(value: int) -> int:
