@@ -1873,8 +1873,9 @@ def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32
 
 @njit(cache=True, error_model="numpy")
 def exec_mma(code, pc, okind, oval, regs, T, base, cc):
-    """mma.sync for a whole warp: gather the fragments of all 32 lanes, run the tensor-core model
-    (Python, through object mode: one call per warp instruction), scatter D."""
+    """mma.sync or wmma.mma for a whole warp: gather the fragments of all 32 lanes, run the
+    tensor-core model (Python, through object mode: one call per warp instruction), scatter D."""
+    is_wmma = code[pc, L.F_OP] == OP_WMMA
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
     na = code[pc, L.F_AUX]
@@ -1894,11 +1895,11 @@ def exec_mma(code, pc, okind, oval, regs, T, base, cc):
         for i in range(nc):
             k = s + na + nb + i
             c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
-    shape_id = code[pc, L.F_SUB]
+    shape_id = code[pc, L.F_VEC] if is_wmma else code[pc, L.F_SUB]
     in_code = code[pc, L.F_TY2]
     acc_code = code[pc, L.F_TY]
     with objmode():
-        mma_execute(shape_id, in_code, acc_code, cc, a, b, c, out)
+        (execute_wmma if is_wmma else mma_execute)(shape_id, in_code, acc_code, cc, a, b, c, out)
     for lane in range(32):
         for i in range(nd):
             wr(okind, oval, regs, T, d + i, base + lane, out[lane, i])
@@ -1977,36 +1978,6 @@ def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m6
     return True
 
 
-@njit(cache=True, error_model="numpy")
-def exec_wmma_mma(code, pc, okind, oval, regs, T, base, cc):
-    s = code[pc, L.F_SRC]
-    na = code[pc, L.F_AUX]
-    nb = code[pc, L.F_WIDTH]
-    nc = code[pc, L.F_NSRC] - na - nb
-    nd = code[pc, L.F_NDST]
-    a = np.zeros((32, na), dtype=np.int64)
-    b = np.zeros((32, nb), dtype=np.int64)
-    c = np.zeros((32, nc), dtype=np.int64)
-    out = np.zeros((32, nd), dtype=np.int64)
-    for lane in range(32):
-        t = base + lane
-        for i in range(na):
-            a[lane, i] = regs[oval[s + i] * T + t]
-        for i in range(nb):
-            b[lane, i] = regs[oval[s + na + i] * T + t]
-        for i in range(nc):
-            k = s + na + nb + i
-            c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
-    shape_id = code[pc, L.F_VEC]
-    in_code = code[pc, L.F_TY2]
-    acc_code = code[pc, L.F_TY]
-    with objmode():
-        execute_wmma(shape_id, in_code, acc_code, cc, a, b, c, out)
-    for lane in range(32):
-        for i in range(nd):
-            wr(okind, oval, regs, T, code[pc, L.F_DST] + i, base + lane, out[lane, i])
-
-# ================================================================= control and scheduling
 @njit(cache=True, error_model="numpy", _nrt=False)
 def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
     """vprintf(fmt, args): keep the format address and a copy of the argument buffer."""
@@ -2351,10 +2322,7 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
                     # mma calls the tensor-core model in Python (object mode), which needs the
                     # runtime that the allocation-free run_warp is compiled without
                     pc = stk_pc[w, sps[w]]
-                    if code[pc, L.F_OP] == OP_MMA:
-                        exec_mma(code, pc, okind, oval, regs, T, w * 32, sreg[SV_CC])
-                    else:
-                        exec_wmma_mma(code, pc, okind, oval, regs, T, w * 32, sreg[SV_CC])
+                    exec_mma(code, pc, okind, oval, regs, T, w * 32, sreg[SV_CC])
                     stk_pc[w, sps[w]] = pc + 1
                     r = run_warp(w, code, okind, oval, of, regs, T, T, sreg,
                                  stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
