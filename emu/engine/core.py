@@ -1531,36 +1531,44 @@ def exec_carry(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w
 # definitions above; the semantic tests run through both.
 @njit(cache=True, error_model="numpy", _nrt=False)
 def gather(okind, oval, regs, T, i, base, out, row):
-    """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values), into out[row]."""
+    """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values), into out[row].
+
+    Indices are unsigned so that numba adds no negative-index wraparound and LLVM can vectorise."""
     k = okind[i]
+    r = np.uint64(row)
     if k == L.OK_REG:
         v = oval[i]
         if v >= 0:
-            o = v * T + base
+            o = np.uint64(v * T + base)
             for lane in range(32):
-                out[row, lane] = regs[o + lane]
+                ul = np.uint64(lane)
+                out[r, ul] = regs[o + ul]
         else:
-            o = (-1 - v) * T + base
+            o = np.uint64((-1 - v) * T + base)
             for lane in range(32):
-                out[row, lane] = 1 - (regs[o + lane] & 1)
+                ul = np.uint64(lane)
+                out[r, ul] = 1 - (regs[o + ul] & 1)
     else:
         x = oval[i]
         for lane in range(32):
-            out[row, lane] = x
+            out[r, np.uint64(lane)] = x
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def scatter(okind, oval, regs, T, i, base, mask, values, row):
     if okind[i] != L.OK_REG:
         return
-    o = oval[i] * T + base
+    o = np.uint64(oval[i] * T + base)
+    r = np.uint64(row)
     if mask == FULL:
         for lane in range(32):
-            regs[o + lane] = values[row, lane]
+            ul = np.uint64(lane)
+            regs[o + ul] = values[r, ul]
     else:
         for lane in range(32):
             if (mask >> lane) & 1:
-                regs[o + lane] = values[row, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = values[r, ul]
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
