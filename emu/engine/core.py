@@ -1,8 +1,12 @@
 """The SIMT core: runs the CTAs of a launch, one warp instruction at a time for 32 lanes.
 
-This is the one hot module. Everything here is ``@njit(cache=True, error_model="numpy")`` code over
-the flat arrays described in ``emu.engine.layout``; with ``NUMBA_DISABLE_JIT=1``
-it runs as plain Python (slowly) for debugging.
+This is the one hot module: ``@njit(cache=True)`` code over the flat arrays
+described in ``emu.engine.layout``; with ``NUMBA_DISABLE_JIT=1`` it runs as
+plain Python (slowly) for debugging. Everything below ``run_grid`` is compiled
+without numba's runtime (``_nrt=False``): it allocates nothing, and passing
+arrays between functions then costs no reference counting, which otherwise
+took half the run time. The tensor-core calls into Python (object mode) need
+the runtime, so run_grid makes them when run_warp returns R_TENSOR.
 
 Execution model (functional): the CTAs of a launch run one after another.
 Inside a CTA, a warp runs until it blocks at a barrier, exits, or has run a
@@ -11,7 +15,7 @@ stack of (pc, reconvergence pc, mask) entries: a branch that splits the active
 lanes pushes both paths, which run one after the other and meet again at the
 branch's immediate post-dominator. Memory is one byte buffer holding the
 device heap and, after it, this launch's parameters, shared memory and the
-threads' local memory (see ``MemoryLayout`` in emu.engine.machine).
+threads' local memory (see ``LaunchMemory`` in emu.engine.memory).
 """
 import math
 
