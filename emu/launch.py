@@ -182,7 +182,7 @@ class GPU:
                           mem, mem.view(np.uint16), mem.view(np.uint32), mem.view(np.int64), memory.valid, mlay,
                           stats, counts, err, budget, printmeta, printbuf, nprint)
 
-        if not core.run_grid.signatures:
+        if not getattr(core.run_grid, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
             run_ctas(0, 0)          # load (or, the first time ever, compile) the engine outside the timing
         start = time.perf_counter()
         run_ctas(0, n_ctas)
