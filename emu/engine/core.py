@@ -1720,37 +1720,12 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf6
             extend_row(tmp, 0, nbytes, kind == L.TK_S)
             extend_row(tmp, 1, nbytes, kind == L.TK_S)
             for lane in range(32):
-                x = tmp[0, lane]
-                y = tmp[1, lane]
-                if cmp == L.CMP_EQ:
-                    q = x == y
-                elif cmp == L.CMP_NE:
-                    q = x != y
-                elif cmp == L.CMP_LT:
-                    q = x < y
-                elif cmp == L.CMP_LE:
-                    q = x <= y
-                elif cmp == L.CMP_GT:
-                    q = x > y
-                else:
-                    q = x >= y
-                tmp[3, lane] = 1 if q else 0
+                tmp[3, lane] = 1 if compare(tmp[0, lane], tmp[1, lane], cmp, False, False) else 0
             scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
             return True
-        if ty == L.TY_F32 and cmp >= L.CMP_EQ and cmp <= L.CMP_GE and cmp != L.CMP_NE:
+        if ty == L.TY_F32:
             for lane in range(32):
-                x = tmpf32[0, 2 * lane]
-                y = tmpf32[1, 2 * lane]
-                if cmp == L.CMP_EQ:
-                    q = x == y
-                elif cmp == L.CMP_LT:
-                    q = x < y
-                elif cmp == L.CMP_LE:
-                    q = x <= y
-                elif cmp == L.CMP_GT:
-                    q = x > y
-                else:
-                    q = x >= y
+                q = compare(np.float64(tmpf32[0, 2 * lane]), np.float64(tmpf32[1, 2 * lane]), cmp, True, False)
                 tmp[3, lane] = 1 if q else 0
             scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
             return True
