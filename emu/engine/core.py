@@ -28,6 +28,7 @@ from emu.engine.mma_fragments import WMMA_SHAPES
 from emu.engine.mma_fragments import execute as mma_execute
 from emu.engine.mma_fragments import execute_wmma
 from emu.numerics import scalar as S
+from emu.numerics.formats import SAT_FINITE, SAT_RELU, SAT_UNIT
 
 # ----------------------------------------------------------------- opcode ids (from the ISA table)
 from emu.isa.table import OPCODE_ID as _ID
@@ -727,7 +728,7 @@ def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, la
     ftz = (flags & L.FL_FTZ) != 0
     sat = 1 if (flags & L.FL_SAT) != 0 else 0
     if (flags & L.FL_RELU) != 0:
-        sat |= 4                          # SAT_RELU: fma.relu clamps negative results to +0
+        sat |= SAT_RELU                   # fma.relu clamps negative results to +0
     nan_prop = (flags & L.FL_NAN) != 0
     is_bf16 = ty == L.TY_BF16 or ty == L.TY_BF16X2
     packed = ty == L.TY_F16X2 or ty == L.TY_BF16X2
@@ -1124,9 +1125,9 @@ def convert_one(v, dty, sty, rnd, flags):
     if rnd >= L.RND_IS_INTEGER:
         x = round_float_to_integral(x, rnd)
         mode = L.RND_RN
-    satmode = 1 if sat else (2 if satfinite else 0)
+    satmode = SAT_UNIT if sat else (SAT_FINITE if satfinite else 0)
     if relu:
-        satmode |= 4
+        satmode |= SAT_RELU
     if dty == L.TY_F64:
         r = sat_f64(x) if sat else x
         if r != r:

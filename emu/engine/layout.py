@@ -30,6 +30,8 @@ maps to the CTA's shared memory, the local window to the thread's local
 memory, and everything else is global memory (the device heap).
 """
 
+from emu.numerics.formats import ROUND_RM, ROUND_RN, ROUND_RNA, ROUND_RP, ROUND_RZ
+
 # ------------------------------------------------------------ code columns
 F_OP = 0          # opcode id (emu.isa.table.OPCODE_ID)
 F_TY = 1          # primary type id (TY_*); mma: accumulator code (mma_fragments.ACCUMULATORS)
@@ -87,9 +89,9 @@ TY_BF16X2 = TYPE_IDS["bf16x2"]
 TY_TF32 = TYPE_IDS["tf32"]
 TY_PRED = TYPE_IDS["pred"]
 
-# ------------------------------------------------------------ rounding modes (same numbers as emu.numerics.formats)
+# ------------------------------------------------------------ rounding modes (the numerics module's numbers)
 RND_NONE = -1
-RND_RN, RND_RZ, RND_RM, RND_RP, RND_RNA = 0, 1, 2, 3, 4
+RND_RN, RND_RZ, RND_RM, RND_RP, RND_RNA = ROUND_RN, ROUND_RZ, ROUND_RM, ROUND_RP, ROUND_RNA
 RND_IS_INTEGER = 8   # added to the mode for cvt's integer rounding (.rni .rzi .rmi .rpi)
 
 # ------------------------------------------------------------ flags
