@@ -22,6 +22,7 @@ from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
 from emu.errors import KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
+from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
 from emu.program.decode import Program, decode
 from emu.ptx import ir
@@ -149,6 +150,7 @@ class GPU:
         compiled = self.compile(kernel, args)
         loaded = _load(compiled)
         program = loaded.program
+        self._check_tensor_shapes(compiled, program)
         shared_total = program.dynamic_shared_offset + int(shared_mem) if shared_mem else program.shared_static_bytes
         self._check_shared(compiled, program, shared_mem, shared_total)
 
@@ -211,6 +213,16 @@ class GPU:
         for axis, (d, limit) in enumerate(zip(grid, p.max_grid_dims)):
             if d > limit:
                 raise LaunchError(f"grid dimension {'xyz'[axis]}={d} exceeds {p.sm}'s limit {limit}")
+
+    def _check_tensor_shapes(self, compiled, program):
+        p = self.preset
+        device = p.cc[0] * 10 + p.cc[1]
+        for shape in SHAPES:
+            if shape.name in program.mma_shapes and device >= shape.min_sm and not shape.runs_on_tensor_cores(device):
+                raise LaunchError(f"kernel {compiled.name} uses mma.{shape.name}, which {p.sm} runs without its "
+                                  f"tensor cores (the PTX ISA promises only 'substantially reduced performance'), "
+                                  f"in a way emu does not model; emu runs it on sm_{shape.min_sm} to "
+                                  f"sm_{shape.last_sm} (emu.GPU('sm_{shape.min_sm}'))")
 
     def _check_shared(self, compiled, program, shared_mem, shared_total):
         p = self.preset

@@ -33,6 +33,7 @@ class KernelCase:
                   reproduces them exactly, but numba's CUDA simulator rounds twice
     inline_ptx    the kernel uses emu.intrinsics (inline PTX such as mma.sync), which
                   numba's CUDA simulator cannot run
+    gpu           the emu preset the case runs on (one whose instructions it uses)
     """
 
     name: str
@@ -47,6 +48,7 @@ class KernelCase:
     fuses_fma: bool = False
     inline_ptx: bool = False
     entry: Optional[str] = None
+    gpu: str = "sm_80"
 
     @property
     def is_cuda_cpp(self) -> bool:

@@ -3,11 +3,11 @@
 - PTX: every intrinsic's instruction appears verbatim in the compiled kernel, and the
   ptxas of the CUDA wheels assembles it for its ``min_sm`` and refuses it one
   architecture earlier (so the kernels are real GPU code, and ``min_sm`` is right);
-- layouts: the ``frag_*`` maps agree with the engine's own (emu.engine.mma_fragments,
-  written separately from the PTX ISA tables) and cover each matrix once per warp;
+- layouts: the ``frag_*`` maps (those of emu.isa.fragments, which the engine uses too) agree
+  with the PTX ISA's tables written out here, and cover each matrix once per warp;
 - results on emu: the scalar intrinsics on the corpus of ``emu.hw.corpus`` equal the
   exact reference of ``emu.numerics.formats``, the mma intrinsics ``emu.numerics.mma``,
-  bit for bit, on sm_80 and sm_90; packing, ldmatrix and the typing errors.
+  bit for bit, on sm_70, sm_80 and sm_90; packing, ldmatrix and the typing errors.
 """
 import re
 
@@ -17,7 +17,6 @@ from numba import cuda, uint16
 
 import emu
 from emu import intrinsics as ti
-from emu.engine import mma_fragments as engine_maps
 from emu.frontend import PtxasError, compile_numba_kernel, ptxas_resources
 from emu.hw import corpus
 from emu.intrinsics import ldmatrix, mma, scalar
@@ -25,7 +24,7 @@ from emu.intrinsics.fragments import variant_functions
 from emu.numerics.formats import BF16, ROUND_RN, round_float
 from emu.numerics.mma import mma_bits
 
-SM = {"sm_80": (8, 0), "sm_90": (9, 0)}
+SM = {"sm_70": (7, 0), "sm_80": (8, 0), "sm_90": (9, 0)}
 PREVIOUS_TARGET = {75: (7, 0), 80: (7, 5), 89: (8, 6), 90: (8, 9)}   # to show ptxas refuses below min_sm
 
 
@@ -119,19 +118,32 @@ def positions(function, count):
 
 
 @pytest.mark.parametrize("variant", mma.VARIANTS, ids=lambda v: v.name)
-def test_fragment_maps_match_the_engine_and_cover_each_matrix_once(variant):
+def test_fragment_maps_cover_each_matrix_once_per_product(variant):
     f = variant_functions(variant)
-    shape = engine_maps.SHAPES[engine_maps.find_shape(variant.shape, variant.ab)]
     per = 32 // variant.element_bits
-    for operand, count, rows, cols, engine in (
-            ("a", variant.a_registers * per, variant.m, variant.k, engine_maps.a_position),
-            ("b", variant.b_registers * per, variant.k, variant.n, engine_maps.b_position)):
-        ours = positions(f[f"frag_{operand}"], count)
-        assert ours == positions(lambda lane, i: engine(shape, lane, i), count), operand
-        assert sorted(p for lane in ours for p in lane) == [(r, c) for r in range(rows) for c in range(cols)]
-    ours = positions(f["frag_c"], 4)
-    assert ours == positions(engine_maps.c_position, 4)
-    assert sorted(p for lane in ours for p in lane) == [(r, c) for r in range(16) for c in range(8)]
+    q = variant.shape.computations
+    for operand, count, rows, cols in (("a", variant.a_registers * per, variant.m, variant.k),
+                                       ("b", variant.b_registers * per, variant.k, variant.n),
+                                       ("c", variant.m * variant.n * q // 32, variant.m, variant.n)):
+        held = sorted((f["computation"](lane), *f[f"frag_{operand}"](lane, i)) for lane in range(32)
+                      for i in range(count))
+        assert held == [(p, r, c) for p in range(q) for r in range(rows) for c in range(cols)], operand
+
+
+def test_m8n8k4_layouts_as_the_ptx_isa_writes_them():
+    """PTX ISA 9.7.15.5.1, "Matrix Fragments for mma.m8n8k4 with .f16 floating point type"."""
+    for lane in range(32):
+        assert ti.computation_m8n8k4(lane) == {0: 0, 4: 1, 8: 2, 12: 3}[lane % 16 - lane % 4]
+        low = lane < 16
+        for i in range(4):
+            assert ti.frag_a_m8n8k4_f16(lane, i) == (lane % 4 if low else lane % 4 + 4, i)
+            assert ti.frag_a_m8n8k4_col_f16(lane, i) == (i % 4 if low else i % 4 + 4, lane % 4)
+            assert ti.frag_b_m8n8k4_row_f16(lane, i) == (lane % 4, i if low else i + 4)
+            assert ti.frag_b_m8n8k4_f16(lane, i) == (i, lane % 4 if low else lane % 4 + 4)
+        for i in range(8):
+            assert ti.frag_c_m8n8k4_f16(lane, i) == (lane % 4 if low else lane % 4 + 4, i)
+            x = (lane & 0b1) + (i & 0b10)
+            assert ti.frag_c_m8n8k4(lane, i) == (x if low else x + 4, (i & 0b100) + (lane & 0b10) + (i & 0b1))
 
 
 def test_m16n8k16_layout_as_the_ptx_isa_writes_it():
@@ -172,11 +184,12 @@ def test_scalar_intrinsics_equal_the_exact_reference(corpus_run):
 def test_mma_intrinsics_equal_the_model(corpus_run):
     arch, inputs, outputs = corpus_run
     _, variants = corpus.cases_in(inputs)
-    assert len(variants) == (10 if arch == "sm_90" else 8)
+    names = {v.name for v in variants}
+    assert len(names) == {"sm_70": 8, "sm_80": 8, "sm_90": 10}[arch]
+    assert all(("m8n8k4" in name) == (arch == "sm_70") for name in names)
     for v in variants:
         a, b, c = (inputs[f"mma/{v.name}/{x}"] for x in "abc")
-        want = mma_bits(a, b, c, arch=arch, input=v.input_format, accumulate=v.accumulate_format)
-        assert np.array_equal(outputs[f"mma/{v.name}/d"], want), v.name
+        assert np.array_equal(outputs[f"mma/{v.name}/d"], corpus.model_d(v, a, b, c, arch)), v.name
 
 
 def test_mma_with_separate_registers_and_with_tuples():

@@ -76,8 +76,8 @@ def warps_launched(case, args):
 
 
 @pytest.mark.parametrize("case, size", CASE_SIZES)
-def test_kernel_matches_twin(gpu, case, size):
-    args, report = run_and_check(gpu, case, size)
+def test_kernel_matches_twin(case, size):
+    args, report = run_and_check(emu.GPU(case.gpu), case, size)
     assert report.warp_instructions >= warps_launched(case, args)   # at least an exit each
     assert report.global_bytes_loaded > 0
     assert report.global_bytes_stored > 0 or report.atomics > 0   # results may leave by atomics only

@@ -123,3 +123,93 @@ def test_mma_shape_newer_than_the_target_is_refused():
               np.zeros((32, 4), np.float32))
     with pytest.raises(emu.UnsupportedPTXError, match="sm_80"):
         emu.GPU("sm_70").launch(emu.ptx_kernel(text, "k"), 1, 32, arrays)
+
+
+# ------------------------------------------------------------------ m8n8k4 (sm_70): four products per warp
+PTX_884 = """
+.version 8.0
+.target sm_70
+.address_size 64
+.visible .entry k(.param .u64 pa, .param .u64 pb, .param .u64 pc, .param .u64 pd)
+{{
+  .reg .b32 %a<2>; .reg .b32 %b<2>; .reg .{reg} %c<{nc}>; .reg .{reg} %d<{nc}>;
+  .reg .b64 %rd<8>; .reg .b32 %lane;
+  ld.param.u64 %rd1, [pa]; ld.param.u64 %rd2, [pb]; ld.param.u64 %rd3, [pc]; ld.param.u64 %rd4, [pd];
+  mov.u32 %lane, %laneid;
+  mul.wide.u32 %rd5, %lane, 8; add.s64 %rd1, %rd1, %rd5; add.s64 %rd2, %rd2, %rd5;
+  mul.wide.u32 %rd5, %lane, {cbytes}; add.s64 %rd3, %rd3, %rd5; add.s64 %rd4, %rd4, %rd5;
+  ld.global.u32 %a0, [%rd1]; ld.global.u32 %a1, [%rd1+4]; ld.global.u32 %b0, [%rd2]; ld.global.u32 %b1, [%rd2+4];
+  {cloads}
+  mma.sync.aligned.m8n8k4.{layout}.{acc}.f16.f16.{acc} {{{dlist}}}, {{%a0, %a1}}, {{%b0, %b1}}, {{{clist}}};
+  {dstores}
+  ret;
+}}
+"""
+
+
+def kernel_884(layout: str, acc: str):
+    nc = 8 if acc == "f32" else 4
+    reg = "f32" if acc == "f32" else "b32"
+    return emu.ptx_kernel(PTX_884.format(
+        reg=reg, nc=nc, cbytes=4 * nc, layout=layout, acc=acc,
+        cloads=" ".join(f"ld.global.{reg} %c{i}, [%rd3+{4 * i}];" for i in range(nc)),
+        dstores=" ".join(f"st.global.{reg} [%rd4+{4 * i}], %d{i};" for i in range(nc)),
+        dlist=", ".join(f"%d{i}" for i in range(nc)), clist=", ".join(f"%c{i}" for i in range(nc))), "k")
+
+
+def fragments_m8n8k4(A, B, C, layout: str, acc: str):
+    """Per-lane registers of the four products (A [4, 8, 4], B [4, 4, 8], C [4, 8, 8] patterns), as the PTX ISA's
+    m8n8k4 tables place them; lanes 4p..4p+3 and 16+4p..16+4p+3 work on product p."""
+    a, b = np.zeros((32, 2), np.uint32), np.zeros((32, 2), np.uint32)
+    c = np.zeros((32, 8 if acc == "f32" else 4), np.uint32)
+    a_col, b_row = layout.startswith("col"), layout.endswith("row")
+    for lane in range(32):
+        p, q, hi = (lane % 16) // 4, lane % 4, 4 * (lane >= 16)
+        for i in range(4):
+            a_rc = (i + hi, q) if a_col else (q + hi, i)
+            b_rc = (q, i + hi) if b_row else (i, q + hi)
+            a[lane, i // 2] |= np.uint32(A[p][a_rc]) << (16 * (i % 2))
+            b[lane, i // 2] |= np.uint32(B[p][b_rc]) << (16 * (i % 2))
+        for i in range(8):
+            if acc == "f16":
+                c[lane, i // 2] |= np.uint32(C[p][q + hi, i]) << (16 * (i % 2))
+            else:
+                x = (lane & 1) + (i & 2)
+                c[lane, i] = C[p][x + hi, (i & 4) + (lane & 2) + (i & 1)]
+    return a, b, c
+
+
+@pytest.mark.parametrize("acc", ["f32", "f16"])
+@pytest.mark.parametrize("layout", ["row.col", "row.row", "col.row", "col.col"])
+def test_m8n8k4_runs_four_products_as_volta_computes_them(layout, acc):
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((4, 8, 4)).astype(np.float16)
+    B = rng.standard_normal((4, 4, 8)).astype(np.float16)
+    C = rng.standard_normal((4, 8, 8)).astype(np.float32 if acc == "f32" else np.float16)
+    A[0, 0, 0], B[0, 0, 0] = np.float16(2.0 ** 10), np.float16(2.0 ** 5)       # one product dwarfs its row's others
+    c_bits = C.view(np.uint32 if acc == "f32" else np.uint16)
+    a, b, c = fragments_m8n8k4(A.view(np.uint16), B.view(np.uint16), c_bits, layout, acc)
+    d = np.zeros_like(c)
+    emu.GPU("sm_70").launch(kernel_884(layout, acc), 1, 32, (a, b, c, d))
+    model = "fp32" if acc == "f32" else "fp16"
+    D = np.stack([model_mma(A[p], B[p], C[p], arch="sm_70", input="fp16", accumulate=model) for p in range(4)])
+    _, _, want = fragments_m8n8k4(A.view(np.uint16), B.view(np.uint16), D.view(c_bits.dtype), layout, acc)
+    assert np.array_equal(d, want)
+
+
+def test_m8n8k4_on_later_gpus_is_refused_not_guessed():
+    arrays = (np.zeros((32, 2), np.uint32), np.zeros((32, 2), np.uint32), np.zeros((32, 8), np.uint32),
+              np.zeros((32, 8), np.uint32))
+    with pytest.raises(emu.LaunchError, match="mma.m8n8k4.*sm_80.*emu.GPU\\('sm_70'\\)"):
+        emu.GPU("sm_80").launch(kernel_884("row.col", "f32"), 1, 32, arrays)
+
+
+def test_m16n8_shapes_take_only_row_col():
+    ptx = PTX.replace("{shape}.row.col", "{shape}.col.col")
+    loads = " ".join(f"ld.global.u32 %a{i}, [%rd1+{4 * i}];" for i in range(4))
+    text = ptx.format(na=4, nb=2, abytes=16, bbytes=8, loads=loads, shape="m16n8k16", ty="f16",
+                      alist="%a0, %a1, %a2, %a3", blist="%b0, %b1")
+    arrays = (np.zeros((32, 4), np.uint32), np.zeros((32, 2), np.uint32), np.zeros((32, 4), np.float32),
+              np.zeros((32, 4), np.float32))
+    with pytest.raises(emu.UnsupportedPTXError, match="takes the layouts row.col, not col.col"):
+        emu.GPU("sm_80").launch(emu.ptx_kernel(text, "k"), 1, 32, arrays)

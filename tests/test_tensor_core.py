@@ -1,9 +1,9 @@
-"""The tensor-core GEMMs of kernels/tensor_core.py on sm_80 and sm_90.
+"""The tensor-core GEMMs of kernels/tensor_core.py on sm_80 and sm_90 (and the Volta one on sm_70).
 
-tests/test_kernels.py runs them on sm_80 against their twins like every kernel;
-here: bit-exact on sm_90 too, within the model's documented distance of the
-exact (fp64) product, and different between sm_80 and sm_90 exactly where the
-model says.
+tests/test_kernels.py runs them on their own preset against their twins like every
+kernel; here: the m16n8 ones bit-exact on sm_90 too, all within the model's
+documented distance of the exact (fp64) product, and different between sm_80 and
+sm_90 exactly where the model says.
 """
 import ml_dtypes
 import numpy as np
@@ -13,20 +13,22 @@ import emu
 from kernels import BY_NAME
 from kernels import tensor_core as tc
 
-NAMES = list(tc.GEMMS)
+NAMES = [name for name, gemm in tc.GEMMS.items() if gemm.gpu == "sm_80"]     # the m16n8 kernels (sm_80+)
+ARCHS = [pytest.param(name, arch, id=f"{name}-{arch}") for name in NAMES for arch in ("sm_80", "sm_90")] + \
+    [pytest.param("mma_gemm_f16_volta", "sm_70", id="mma_gemm_f16_volta-sm_70")]
 
 
 def run(name, args, arch):
     """The kernel's C on ``arch`` (args are not modified)."""
     A, B, C = (x.copy() for x in args)
-    grid, block = tc.launch_config((A, B, C))
-    emu.GPU(arch).launch(tc.GEMMS[name][0], grid, block, (A, B, C))
+    grid, block = tc.launch_config(name, (A, B, C))
+    emu.GPU(arch).launch(tc.GEMMS[name].kernel, grid, block, (A, B, C))
     return C
 
 
 def wide_range_inputs(name, rng, m=32, k=48, n=24):
     """Values spread over many binades, so that alignment truncation differs between architectures."""
-    _, _, dtype_ab, dtype_c = tc.GEMMS[name]
+    dtype_ab, dtype_c = tc.GEMMS[name].ab_dtype, tc.GEMMS[name].c_dtype
 
     def spread(shape, dtype, low, high):
         x = rng.choice([-1.0, 1.0], shape) * (1 + rng.random(shape)) * np.exp2(rng.integers(low, high, shape))
@@ -44,8 +46,7 @@ def test_bit_exact_on_sm90(name):
     assert np.array_equal(got.view(np.uint8), tc.twin_d(name, *args, arch="sm_90").view(np.uint8))
 
 
-@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name, arch", ARCHS)
 def test_within_the_documented_distance_of_fp64(name, arch):
     rng = np.random.default_rng(8)
     for args in (BY_NAME[name].make_inputs(rng, 37), wide_range_inputs(name, rng)):
@@ -70,3 +71,15 @@ def test_sm80_and_sm90_differ_exactly_where_the_model_says(name):
     modelled = want["sm_80"] != want["sm_90"]
     assert np.array_equal(emulated, modelled)
     assert 0 < modelled.sum() < modelled.size      # the architectures do disagree, but not everywhere
+
+
+def test_volta_gemm_is_bit_exact_and_differs_from_ampere_where_the_model_says():
+    """V100 aligns a block of 4 products to C with 23 fraction bits and truncates; A100's m16n8k16 blocks of 8.
+    The same product over many binades, on each GPU's own kernel."""
+    args = wide_range_inputs("mma_gemm_f16_volta", np.random.default_rng(10))
+    volta = run("mma_gemm_f16_volta", args, "sm_70")
+    assert np.array_equal(volta.view(np.uint8), tc.twin_d("mma_gemm_f16_volta", *args, arch="sm_70").view(np.uint8))
+    ampere = run("mma_gemm_f16", args, "sm_80")
+    modelled = tc.twin_d("mma_gemm_f16_volta", *args, arch="sm_70") != tc.twin_d("mma_gemm_f16", *args, arch="sm_80")
+    assert np.array_equal(volta != ampere, modelled)
+    assert 0 < modelled.sum() < modelled.size

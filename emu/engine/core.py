@@ -1883,11 +1883,15 @@ def exec_mma(code, pc, okind, oval, regs, T, base, cc):
         for i in range(nc):
             k = s + na + nb + i
             c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
-    shape_id = code[pc, L.F_VEC] if is_wmma else code[pc, L.F_SUB]
     in_code = code[pc, L.F_TY2]
     acc_code = code[pc, L.F_TY]
+    shape_id = code[pc, L.F_VEC] if is_wmma else code[pc, L.F_SUB]
+    layout_code = code[pc, L.F_VEC]            # mma only
     with objmode():
-        (execute_wmma if is_wmma else mma_execute)(shape_id, in_code, acc_code, cc, a, b, c, out)
+        if is_wmma:
+            execute_wmma(shape_id, in_code, acc_code, cc, a, b, c, out)
+        else:
+            mma_execute(shape_id, layout_code, in_code, acc_code, cc, a, b, c, out)
     for lane in range(32):
         for i in range(nd):
             wr(okind, oval, regs, T, d + i, base + lane, out[lane, i])

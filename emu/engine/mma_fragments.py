@@ -1,101 +1,25 @@
-"""Warp-level ``mma.sync``: fragment layouts of the PTX ISA and the call into the tensor-core model.
+"""Warp-level ``mma.sync`` and ``wmma.mma.sync``: registers of 32 lanes to matrices, the tensor-core model, and back.
 
-Each lane of the warp holds a few elements of A, B, C and D in its registers.
-The maps below say which matrix element each register half / byte holds
-(PTX ISA, "Matrix Fragments for mma.m16n8k*"); ``groupID = lane >> 2`` and
-``tig = lane % 4`` (thread in group). The engine gathers the registers of all
-32 lanes and calls ``execute`` (through numba's object mode), which rebuilds
-A, B and C, runs ``emu.numerics.mma.mma_bits`` for the launch's architecture
-and scatters D back.
+Each lane holds a few elements of A, B, C and D in its registers, placed as
+the PTX ISA's fragment tables say (``emu.isa.fragments``). The engine gathers
+the registers of all 32 lanes and calls ``execute`` (through numba's object
+mode), which rebuilds A, B and C, runs ``emu.numerics.mma.mma_bits`` for the
+launch's architecture and scatters D back.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 
 import numpy as np
 
+from emu.isa.fragments import LAYOUTS, SHAPES
 from emu.numerics.mma import mma_bits
 
-
-@dataclass(frozen=True)
-class Shape:
-    name: str
-    m: int
-    n: int
-    k: int
-    inputs: tuple        # PTX input type names allowed for A/B
-    element_bits: int    # bits per A/B element in a register (16 for f16/bf16, 32 tf32, 8 fp8)
-    min_sm: int          # first target with this shape and type (PTX ISA, "mma" target ISA notes)
-
-    @property
-    def a_regs(self) -> int:
-        return self.m * self.k * self.element_bits // (32 * 32)
-
-    @property
-    def b_regs(self) -> int:
-        return self.k * self.n * self.element_bits // (32 * 32)
-
-    def c_regs(self, accumulator: str) -> int:
-        return self.m * self.n * (16 if accumulator == "f16" else 32) // (32 * 32)
-
-
-SHAPES = (
-    Shape("m16n8k16", 16, 8, 16, ("f16", "bf16"), 16, 80),
-    Shape("m16n8k8", 16, 8, 8, ("f16",), 16, 75),
-    Shape("m16n8k8", 16, 8, 8, ("bf16",), 16, 80),
-    Shape("m16n8k8", 16, 8, 8, ("tf32",), 32, 80),
-    Shape("m16n8k4", 16, 8, 4, ("tf32",), 32, 80),
-    Shape("m16n8k32", 16, 8, 32, ("e4m3", "e5m2"), 8, 89),
-)
 INPUT_TYPES = ("f16", "bf16", "tf32", "e4m3", "e5m2")   # F_TY2 of a decoded mma
 ACCUMULATORS = ("f32", "f16")                           # F_TY of a decoded mma (C and D)
 PTX_TO_MODEL = {"f16": "fp16", "bf16": "bf16", "tf32": "tf32", "e4m3": "e4m3", "e5m2": "e5m2", "f32": "fp32"}
-ARCH_OF_CC = {70: "sm_70", 75: "sm_75", 80: "sm_80", 86: "sm_80", 87: "sm_80", 89: "sm_89", 90: "sm_90",
-              100: "sm_100"}
-
-
-def find_shape(name: str, input_type: str) -> int:
-    for i, shape in enumerate(SHAPES):
-        if shape.name == name and input_type in shape.inputs:
-            return i
-    raise KeyError(f"mma.{name} with .{input_type} inputs")
-
-
-# ---------------------------------------------------------------- fragment maps: (lane, element) -> (row, col)
-def a_position(shape: Shape, lane: int, i: int) -> tuple[int, int]:
-    """Element i of A held by lane (elements numbered as the PTX ISA's a0, a1, ...)."""
-    group, tig = lane >> 2, lane % 4
-    if shape.element_bits == 32:                       # tf32: m16n8k8 a0..a3, m16n8k4 a0..a1
-        row = group + 8 * (i % 2)
-        col = tig + 4 * (i // 2)
-        return row, col
-    if shape.element_bits == 8:                        # m16n8k32 fp8: a0..a15
-        row = group + (8 if (i % 8) >= 4 else 0)
-        col = tig * 4 + (i & 3) + (16 if i >= 8 else 0)
-        return row, col
-    if shape.k == 16:                                  # m16n8k16 f16/bf16: a0..a7
-        row = group + (8 if i in (2, 3, 6, 7) else 0)
-        col = tig * 2 + (i & 1) + (8 if i >= 4 else 0)
-        return row, col
-    row = group + (8 if i >= 2 else 0)                 # m16n8k8 f16/bf16: a0..a3
-    return row, tig * 2 + (i & 1)
-
-
-def b_position(shape: Shape, lane: int, i: int) -> tuple[int, int]:
-    group, tig = lane >> 2, lane % 4
-    if shape.element_bits == 32:                       # tf32: b0 (k4), b0..b1 (k8)
-        return tig + 4 * i, group
-    if shape.element_bits == 8:                        # fp8: b0..b7
-        return tig * 4 + (i & 3) + (16 if i >= 4 else 0), group
-    if shape.k == 16:                                  # f16/bf16 k16: b0..b3
-        return tig * 2 + (i & 1) + (8 if i >= 2 else 0), group
-    return tig * 2 + i, group                          # k8: b0..b1
-
-
-def c_position(lane: int, i: int) -> tuple[int, int]:
-    """Element i of C/D (c0..c3) held by lane, for every m16n8 shape."""
-    group, tig = lane >> 2, lane % 4
-    return group + (8 if i >= 2 else 0), tig * 2 + (i & 1)
+ARCH_OF_CC = {70: "sm_70", 72: "sm_70", 75: "sm_75", 80: "sm_80", 86: "sm_80", 87: "sm_80", 89: "sm_89",
+              90: "sm_90", 100: "sm_100"}
 
 
 def _unpack(regs: np.ndarray, bits: int) -> np.ndarray:
@@ -113,55 +37,49 @@ def _pack(elems: np.ndarray, bits: int) -> np.ndarray:
     return (e << shifts).sum(axis=2)
 
 
-_MAPS: dict = {}
+@functools.cache
+def _maps(shape_id: int, layout_code: int, accumulator: str):
+    """Index arrays [32, elements, 3] of (computation, row, col) for A, B and C/D (once per form)."""
+    shape = SHAPES[shape_id]
+    a_layout, b_layout = LAYOUTS[layout_code].split(".")
+
+    def table(position, count):
+        return np.array([[(shape.computation(lane), *position(lane, i)) for i in range(count)]
+                         for lane in range(32)])
+
+    return (table(shape.a_position(a_layout), shape.a_elements),
+            table(shape.b_position(b_layout), shape.b_elements),
+            table(shape.c_position(accumulator), shape.c_elements))
 
 
-def _maps(shape_id: int):
-    """Index arrays scattering lane elements into A, B, C (computed once per shape)."""
-    if shape_id not in _MAPS:
-        shape = SHAPES[shape_id]
-        lanes = np.arange(32)
-        na = shape.a_regs * 32 // shape.element_bits
-        nb = shape.b_regs * 32 // shape.element_bits
-        a = np.array([[a_position(shape, lane, i) for i in range(na)] for lane in lanes])
-        b = np.array([[b_position(shape, lane, i) for i in range(nb)] for lane in lanes])
-        c = np.array([[c_position(lane, i) for i in range(4)] for lane in lanes])
-        _MAPS[shape_id] = (a, b, c)
-    return _MAPS[shape_id]
+_WIDE = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 
 
-def execute(shape_id: int, in_code: int, acc_code: int, cc: int,
+def _matrix(elements: np.ndarray, where: np.ndarray, shape: tuple, bits: int) -> np.ndarray:
+    out = np.zeros(shape, dtype=_WIDE[bits])
+    out[where[..., 0], where[..., 1], where[..., 2]] = elements
+    return out
+
+
+def execute(shape_id: int, layout_code: int, in_code: int, acc_code: int, cc: int,
             a_regs: np.ndarray, b_regs: np.ndarray, c_regs: np.ndarray, d_regs: np.ndarray) -> None:
     """One warp's mma.sync: registers [32, n] (raw bits) in, D registers out (in place).
 
-    ``in_code`` indexes INPUT_TYPES, ``acc_code`` ACCUMULATORS (C and D share the type).
+    ``layout_code`` indexes LAYOUTS, ``in_code`` INPUT_TYPES, ``acc_code``
+    ACCUMULATORS (C and D share the type). A, B and C become arrays of the
+    shape's independent computations (one, or four for m8n8k4), each
+    computed by ``emu.numerics.mma`` for the architecture of ``cc``.
     """
     shape = SHAPES[shape_id]
-    in_type, c_type = INPUT_TYPES[in_code], ACCUMULATORS[acc_code]
-    d_type = c_type
-    a_map, b_map, c_map = _maps(shape_id)
-    bits = shape.element_bits
-    a_el = _unpack(a_regs & 0xFFFFFFFF, bits)
-    b_el = _unpack(b_regs & 0xFFFFFFFF, bits)
-    A = np.zeros((shape.m, shape.k), dtype=np.uint32)
-    B = np.zeros((shape.k, shape.n), dtype=np.uint32)
-    A[a_map[..., 0], a_map[..., 1]] = a_el
-    B[b_map[..., 0], b_map[..., 1]] = b_el
-    if c_type == "f16":
-        c_el = _unpack(c_regs & 0xFFFFFFFF, 16)
-        C = np.zeros((shape.m, shape.n), dtype=np.uint16)
-    else:
-        c_el = c_regs & 0xFFFFFFFF
-        C = np.zeros((shape.m, shape.n), dtype=np.uint32)
-    C[c_map[..., 0], c_map[..., 1]] = c_el
-    if in_type in ("f16", "bf16"):
-        A, B = A.astype(np.uint16), B.astype(np.uint16)
-    elif in_type in ("e4m3", "e5m2"):
-        A, B = A.astype(np.uint8), B.astype(np.uint8)
+    in_type, acc = INPUT_TYPES[in_code], ACCUMULATORS[acc_code]
+    a_map, b_map, c_map = _maps(shape_id, layout_code, acc)
+    bits, acc_bits, q = shape.element_bits, 16 if acc == "f16" else 32, shape.computations
+    A = _matrix(_unpack(a_regs & 0xFFFFFFFF, bits), a_map, (q, shape.m, shape.k), bits)
+    B = _matrix(_unpack(b_regs & 0xFFFFFFFF, bits), b_map, (q, shape.k, shape.n), bits)
+    C = _matrix(_unpack(c_regs & 0xFFFFFFFF, acc_bits), c_map, (q, shape.m, shape.n), acc_bits)
     arch = ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
-    D = mma_bits(A, B, C, arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[d_type])
-    d_el = D[c_map[..., 0], c_map[..., 1]].astype(np.int64)
-    d_regs[:, :] = _pack(d_el, 16) if d_type == "f16" else d_el
+    D = mma_bits(A, B, C, arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[acc])
+    d_regs[:, :] = _pack(D[c_map[..., 0], c_map[..., 1], c_map[..., 2]].astype(np.int64), acc_bits)
 
 
 # ---------------------------------------------------------------- wmma (CUDA C++ nvcuda::wmma)

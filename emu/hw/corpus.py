@@ -32,6 +32,7 @@ from emu.intrinsics.mma import BY_NAME, VARIANTS, MmaVariant
 from emu.intrinsics.scalar import OPS as SCALAR_OPS
 from emu.numerics.formats import (FORMATS, ROUND_RM, ROUND_RN, ROUND_RNA, ROUND_RP, ROUND_RZ, reference_op,
                                   round_float, to_float)
+from emu.numerics.mma import mma_bits
 
 Launch = Callable[..., None]        # launch(kernel, grid, block, args): runs, updates array args in place
 
@@ -182,22 +183,34 @@ MMA_KINDS = ("normal", "wide", "integers", "tiny", "specials", "cancel")
 
 
 def mma_inputs(variant: MmaVariant, rng, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A (count, 16, k), B (count, k, 8), C (count, 16, 8) patterns; instances cycle through ``MMA_KINDS``."""
+    """A (count, q·m, k), B (count, q·k, n), C (count, q·m, n) patterns: for each of ``count`` warps the
+    q = ``variant.shape.computations`` products stacked by rows; products cycle through ``MMA_KINDS``."""
+    q, m, n, k = variant.shape.computations, variant.m, variant.n, variant.k
     a, b, c = [], [], []
-    for i in range(count):
+    for i in range(count * q):
         kind = MMA_KINDS[i % len(MMA_KINDS)]
-        A = _mma_matrix(variant.input_format, kind, rng, (variant.m, variant.k))
-        B = _mma_matrix(variant.input_format, kind, rng, (variant.k, variant.n))
+        A = _mma_matrix(variant.input_format, kind, rng, (m, k))
+        B = _mma_matrix(variant.input_format, kind, rng, (k, n))
         if kind == "cancel":                  # each product pair cancels but for the last bits
-            B[:, :] = _values_as(variant.input_format, rng.standard_normal((variant.k, variant.n)))
-            half = variant.k // 2
+            B[:, :] = _values_as(variant.input_format, rng.standard_normal((k, n)))
+            half = k // 2
             A[:, half:] = A[:, :half] ^ np.asarray(FORMATS[variant.input_format].sign_bit, A.dtype)
             B[half:, :] = B[:half, :]
-            A[:, -1] = _values_as(variant.input_format, rng.standard_normal(variant.m))
+            A[:, -1] = _values_as(variant.input_format, rng.standard_normal(m))
         a.append(A)
         b.append(B)
-        c.append(_mma_accumulator(variant.accumulate_format, kind, rng, (variant.m, variant.n)))
-    return np.stack(a), np.stack(b), np.stack(c)
+        c.append(_mma_accumulator(variant.accumulate_format, kind, rng, (m, n)))
+    return (np.stack(a).reshape(count, q * m, k), np.stack(b).reshape(count, q * k, n),
+            np.stack(c).reshape(count, q * m, n))
+
+
+def model_d(variant: MmaVariant, a, b, c, arch: str) -> np.ndarray:
+    """D of ``mma_inputs``-shaped patterns as ``emu.numerics.mma`` computes it for ``arch``."""
+    q, m, n, k = variant.shape.computations, variant.m, variant.n, variant.k
+    count = len(a)
+    d = mma_bits(a.reshape(count, q, m, k), b.reshape(count, q, k, n), c.reshape(count, q, m, n), arch=arch,
+                 input=variant.input_format, accumulate=variant.accumulate_format)
+    return d.reshape(count, q * m, n)
 
 
 # ------------------------------------------------------------------ kernels
@@ -231,15 +244,18 @@ def scalar_kernel(op_name: str):
 def mma_kernel(name: str):
     """One mma.sync per warp: instance ``w`` of a (count, ...) corpus, D into ``d[w]``."""
     mma = getattr(intrinsics, name)
-    f = variant_functions(BY_NAME[name])
+    variant = BY_NAME[name]
+    f = variant_functions(variant)
     load_a, load_b, load_c, store_d = f["load_a"], f["load_b"], f["load_c"], f["store_d"]
+    computation, m, k = f["computation"], variant.m, variant.k
 
     @cuda.jit
     def kernel(a, b, c, d):
         w = (cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x) // 32
         if w < a.shape[0]:                        # the same for all lanes of a warp
-            acc = mma(load_a(a[w], 0, 0), load_b(b[w], 0, 0), load_c(c[w], 0, 0))
-            store_d(d[w], 0, 0, acc)
+            q = computation(cuda.laneid)          # this lane's product: rows q·m.. of a[w], c[w], d[w]
+            acc = mma(load_a(a[w], q * m, 0), load_b(b[w], q * k, 0), load_c(c[w], q * m, 0))
+            store_d(d[w], q * m, 0, acc)
     return kernel
 
 
@@ -274,7 +290,7 @@ def build_corpus(seed: int, cc: tuple[int, int], scalars: int = 4096, mmas: int 
             for i, x in enumerate(scalar_inputs(case, rng, scalars)):
                 corpus[f"scalar/{case.op}/x{i}"] = x
     for index, variant in enumerate(VARIANTS):
-        if variant.min_sm <= sm:
+        if variant.shape.runs_on_tensor_cores(sm):
             rng = np.random.default_rng([seed, 1, index])
             a, b, c = mma_inputs(variant, rng, mmas)
             corpus.update({f"mma/{variant.name}/a": a, f"mma/{variant.name}/b": b, f"mma/{variant.name}/c": c})

@@ -7,10 +7,12 @@ tables, one row per instruction:
 - ``mma.VARIANTS``: ``mma_m16n8k16_f32_f16``, ``mma_m16n8k16_f16_f16``,
   ``mma_m16n8k16_f32_bf16``, ``mma_m16n8k8_{f32,f16}_f16``,
   ``mma_m16n8k8_f32_bf16``, ``mma_m16n8k8_f32_tf32``, ``mma_m16n8k4_f32_tf32``,
-  ``mma_m16n8k32_f32_{e4m3,e5m2}``;
+  ``mma_m16n8k32_f32_{e4m3,e5m2}``, and sm_70's ``mma_m8n8k4[_<a>_<b>]_{f32,f16}_f16``
+  in the four ``.row``/``.col`` layouts;
 - ``fragments``: ``frag_a_<shape>_<type>(lane, i) -> (row, col)`` (and
-  ``frag_b_...``, ``frag_c_m16n8``), tile loaders ``load_a_...``, ``load_b_...``,
-  ``load_c_m16n8[_f16]`` and ``store_d_m16n8[_f16]``;
+  ``frag_b_...``, ``frag_c_m16n8``, ``frag_c_m8n8k4[_f16]``), tile loaders
+  ``load_a_...``, ``load_b_...``, ``load_c_...`` and ``store_d_...``, and
+  ``computation_m8n8k4(lane)``;
 - ``scalar.OPS``: ``cvt_{rn,rz,rm,rp}_{f16,bf16}_f32``, ``cvt_rna_tf32_f32``,
   ``cvt_f32_f16``, ``cvt_f32_bf16``, ``{add,sub,mul,fma}_rn_{f16,bf16}``,
   ``pack_f16x2``, ``unpack_f16x2``, ``pack_bf16x2``, ``unpack_bf16x2``,

@@ -1,28 +1,22 @@
-"""Which matrix element each lane's fragment registers hold, and loaders built on that.
+"""Fragment positions and tile loaders for the mma intrinsics, callable from kernels and from Python.
 
-The PTX ISA ("Matrix Fragments for mma.m16n8k*") gives, for every m16n8
-shape, the row and column of element ``i`` of A, B and C/D held by a lane,
-with ``group = lane >> 2`` and ``tig = lane % 4`` (thread in group). With
-``per = 32 / element bits`` elements per register, register ``r = i // per``
-and ``j = i % per``, every shape's table reduces to:
-
-    A (16 x k):  row = group + 8 * (r % 2)           col = tig * per + j + (k / 2) * (r // 2)
-    B (k x 8):   row = tig * per + j + (k / 2) * r   col = group
-    C, D (16 x 8, c0..c3, also as two .f16x2 registers):
-                 row = group + 8 * (i // 2)          col = tig * 2 + i % 2
-
-(e.g. m16n8k16 f16 A: a0, a1 at (group, tig*2 + 0/1), a2, a3 eight rows
-down, a4..a7 eight columns right.) Element ``j`` of a register sits in its
-bits ``j * width`` and up.
-
-Generated per (shape, type) of ``mma.VARIANTS``, callable from kernels and
-from Python:
+The positions are those of ``emu.isa.fragments`` (the PTX ISA's tables), the
+same functions the engine uses, compiled by numba for kernels. Generated per
+variant of ``mma.VARIANTS``:
 
     frag_a_m16n8k16_f16(lane, i) -> (row, col)      frag_b_..., frag_c_m16n8
     load_a_m16n8k16_f16(A, row0, col0) -> tuple of uint32 registers (this lane's)
     load_b_m16n8k16_f16(B, row0, col0)              B is the k x n matrix, any layout
     load_c_m16n8(C, row0, col0) -> 4 float32        load_c_m16n8_f16 -> 2 .f16x2 registers
     store_d_m16n8(D, row0, col0, d)                 store_d_m16n8_f16(D, row0, col0, d)
+
+(e.g. m16n8k16 f16 A: a0, a1 at (group, tig*2 + 0/1), a2, a3 eight rows
+down, a4..a7 eight columns right.) For ``mma.m8n8k4`` the A and B names carry
+the layout when it is not the default (``frag_a_m8n8k4_col_f16``,
+``load_b_m8n8k4_row_f16``), C and D theirs by accumulator
+(``frag_c_m8n8k4`` for f32, ``frag_c_m8n8k4_f16``; ``load_c_m8n8k4`` gives 8
+float32), and ``computation_m8n8k4(lane)`` says which of the warp's four
+products a lane works on: each quad pair passes its own tile origin.
 
 A loader reads the tile whose top-left element is ``[row0, col0]`` of a 2-D
 array (global or shared memory) and gives zero for elements outside the
@@ -32,6 +26,8 @@ the tensor cores ignore the low 13 bits; round with ``cvt_rna_tf32_f32`` for
 round-to-nearest), uint8 for fp8. Stores skip elements outside the array.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from llvmlite import ir
@@ -44,6 +40,7 @@ from .mma import VARIANTS, MmaVariant
 from .scalar import INTRINSICS as _SCALAR
 
 _unpack_f16x2 = _SCALAR["unpack_f16x2"]
+_jitable = functools.cache(register_jitable)      # one numba overload per position function
 
 
 @intrinsic
@@ -59,26 +56,6 @@ def _as_bits(typingctx, value):
         return builder.zext(x, ir.IntType(32)) if value.bitwidth < 32 else x
 
     return types.uint32(value), codegen
-
-
-def _a_position(k: int, per: int):
-    def position(lane, i):
-        group, tig, r, j = lane >> 2, lane & 3, i // per, i % per
-        return group + 8 * (r % 2), tig * per + j + (k // 2) * (r // 2)
-    return register_jitable(position)
-
-
-def _b_position(k: int, per: int):
-    def position(lane, i):
-        group, tig, r, j = lane >> 2, lane & 3, i // per, i % per
-        return tig * per + j + (k // 2) * r, group
-    return register_jitable(position)
-
-
-@register_jitable
-def frag_c_m16n8(lane, i):
-    """(row, col) of c_i / d_i (i = 0..3) held by ``lane``, for every m16n8 shape and both accumulators."""
-    return (lane >> 2) + 8 * (i // 2), (lane & 3) * 2 + i % 2
 
 
 def _register_loader(position, per: int, width: int):
@@ -97,102 +74,141 @@ def _register_loader(position, per: int, width: int):
     return register_jitable(register)
 
 
-def _tuple_loader(register, count: int):
-    """A loader returning this lane's ``count`` registers as a tuple (numba builds no tuple in a loop)."""
-    if count == 1:
-        def load(array, row0, col0):
-            return (register(array, row0, col0, cuda.laneid, 0),)
-    elif count == 2:
-        def load(array, row0, col0):
-            lane = cuda.laneid
-            return register(array, row0, col0, lane, 0), register(array, row0, col0, lane, 1)
-    elif count == 4:
-        def load(array, row0, col0):
-            lane = cuda.laneid
-            return (register(array, row0, col0, lane, 0), register(array, row0, col0, lane, 1),
-                    register(array, row0, col0, lane, 2), register(array, row0, col0, lane, 3))
-    else:
-        raise ValueError(f"no loader for {count} registers")
-    return register_jitable(load)
-
-
-@register_jitable
-def _c_element(array, row0, col0, lane, i):
-    row, col = frag_c_m16n8(lane, i)
-    row += row0
-    col += col0
-    if row < array.shape[0] and col < array.shape[1]:
-        return np.float32(array[row, col])
-    return np.float32(0.0)
-
-
-@register_jitable
-def load_c_m16n8(array, row0, col0):
-    """This lane's c0..c3 (float32) of the 16x8 tile at [row0, col0] of ``array``; zero outside the array."""
-    lane = cuda.laneid
-    return (_c_element(array, row0, col0, lane, 0), _c_element(array, row0, col0, lane, 1),
-            _c_element(array, row0, col0, lane, 2), _c_element(array, row0, col0, lane, 3))
-
-
-load_c_m16n8_f16 = _tuple_loader(_register_loader(frag_c_m16n8, 2, 16), 2)
-load_c_m16n8_f16.__doc__ = """This lane's c0..c3 as two .f16x2 registers, from a float16 (or uint16) array."""
-
-
-@register_jitable
-def store_d_m16n8(array, row0, col0, d):
-    """Store this lane's d0..d3 (float32) into the 16x8 tile at [row0, col0] of ``array``, inside the array."""
-    lane = cuda.laneid
-    for i in range(4):
-        row, col = frag_c_m16n8(lane, i)
+def _float_loader(position):
+    """One lane's element ``i`` as a float32 (an f32 accumulator register)."""
+    def element(array, row0, col0, lane, i):
+        row, col = position(lane, i)
         row += row0
         col += col0
         if row < array.shape[0] and col < array.shape[1]:
-            array[row, col] = d[i]
+            return np.float32(array[row, col])
+        return np.float32(0.0)
+    return register_jitable(element)
 
 
-@register_jitable
-def store_d_m16n8_f16(array, row0, col0, d):
-    """Store this lane's two .f16x2 registers of D into a float16 array, inside the array."""
-    lane = cuda.laneid
-    for r in range(2):
-        halves = _unpack_f16x2(d[r])
-        for j in range(2):
-            row, col = frag_c_m16n8(lane, 2 * r + j)
+def _tuple_loader(part, count: int, doc: str):
+    """``load(array, row0, col0)``: this lane's ``(part(..., 0), ..., part(..., count - 1))``.
+
+    numba builds no tuple in a loop, so the call list is written out as source.
+    """
+    calls = ", ".join(f"part(array, row0, col0, lane, {r})" for r in range(count))
+    namespace = {"cuda": cuda, "part": part}
+    exec(f"def load(array, row0, col0):\n    lane = cuda.laneid\n    return ({calls},)\n", namespace)
+    load = namespace["load"]
+    load.__doc__ = doc
+    return register_jitable(load)
+
+
+def _float_store(position, count: int, doc: str):
+    def store(array, row0, col0, d):
+        lane = cuda.laneid
+        for i in range(count):
+            row, col = position(lane, i)
             row += row0
             col += col0
             if row < array.shape[0] and col < array.shape[1]:
-                array[row, col] = halves[j]
+                array[row, col] = d[i]
+    store.__doc__ = doc
+    return register_jitable(store)
+
+
+def _f16x2_store(position, registers: int, doc: str):
+    def store(array, row0, col0, d):
+        lane = cuda.laneid
+        for r in range(registers):
+            halves = _unpack_f16x2(d[r])
+            for j in range(2):
+                row, col = position(lane, 2 * r + j)
+                row += row0
+                col += col0
+                if row < array.shape[0] and col < array.shape[1]:
+                    array[row, col] = halves[j]
+    store.__doc__ = doc
+    return register_jitable(store)
+
+
+def _tile_name(shape) -> str:
+    """C/D functions are per tile: one set for every m16n8 shape, one for m8n8k4."""
+    return shape.name if shape.computations > 1 else f"m{shape.m}n{shape.n}"
+
+
+def _operand_suffix(variant: MmaVariant, operand: str) -> str:
+    layout = variant.layout.split(".")[0 if operand == "a" else 1]
+    default = "row" if operand == "a" else "col"
+    return f"{variant.shape.name}{'' if layout == default else '_' + layout}_{variant.ab}"
+
+
+def _accumulator_suffix(variant: MmaVariant) -> str:
+    return _tile_name(variant.shape) + ("_f16" if variant.d == "f16" else "")
+
+
+def _operand_functions(variant: MmaVariant, operand: str) -> dict:
+    """frag_ and load_ of A or B for ``variant``."""
+    shape, per, width = variant.shape, 32 // variant.element_bits, variant.element_bits
+    layout = variant.layout.split(".")[0 if operand == "a" else 1]
+    position = _jitable(shape.a_position(layout) if operand == "a" else shape.b_position(layout))
+    count = variant.a_registers if operand == "a" else variant.b_registers
+    suffix = _operand_suffix(variant, operand)
+    load = _tuple_loader(_register_loader(position, per, width), count,
+                         f"This lane's {count} {operand.upper()} register(s) for mma.{shape.name} .{variant.ab} "
+                         f"({layout}) from the tile at [row0, col0] of a 2-D array of {width}-bit elements; "
+                         f"zero outside it.")
+    return {f"frag_{operand}_{suffix}": position, f"load_{operand}_{suffix}": load}
+
+
+def _accumulator_functions(variant: MmaVariant) -> dict:
+    """frag_c_, load_c_ and store_d_ for ``variant``'s tile and accumulator type."""
+    shape = variant.shape
+    position = _jitable(shape.c_position(variant.d))
+    suffix, tile, elements = _accumulator_suffix(variant), f"{shape.m}x{shape.n} tile", shape.c_elements
+    if variant.d == "f16":
+        registers = elements // 2
+        load = _tuple_loader(_register_loader(position, 2, 16), registers,
+                             f"This lane's C as {registers} .f16x2 registers from the {tile} at [row0, col0] of a "
+                             f"float16 (or uint16) array; zero outside it.")
+        store = _f16x2_store(position, registers,
+                             f"Store this lane's {registers} .f16x2 registers of D into the {tile} at [row0, col0] "
+                             f"of a float16 array, inside it.")
+    else:
+        load = _tuple_loader(_float_loader(position), elements,
+                             f"This lane's c0..c{elements - 1} (float32) of the {tile} at [row0, col0] of "
+                             f"``array``; zero outside it.")
+        store = _float_store(position, elements,
+                             f"Store this lane's d0..d{elements - 1} (float32) into the {tile} at [row0, col0] of "
+                             f"``array``, inside it.")
+    return {f"frag_c_{suffix}": position, f"load_c_{suffix}": load, f"store_d_{suffix}": store}
 
 
 def _generate() -> dict:
-    """frag_a/frag_b/load_a/load_b for every (shape, type) of the mma table."""
+    """Every variant's functions, each made once (variants share them by layout, type and tile)."""
     made = {}
-    for v in VARIANTS:
-        suffix = f"{v.shape}_{v.ab}"
-        if f"frag_a_{suffix}" in made:          # f32 and f16 accumulators share the A/B layout
-            continue
-        per, width = 32 // v.element_bits, v.element_bits
-        for operand, position, count in (("a", _a_position(v.k, per), v.a_registers),
-                                         ("b", _b_position(v.k, per), v.b_registers)):
-            position.__doc__ = (f"(row, col) of {operand}_i held by ``lane`` in mma.{v.shape} .{v.ab} "
-                                f"(i = 0..{count * per - 1}).")
-            load = _tuple_loader(_register_loader(position, per, width), count)
-            load.__doc__ = (f"This lane's {count} {operand.upper()} register(s) for mma.{v.shape} .{v.ab} from the "
-                            f"tile at [row0, col0] of a 2-D array of {width}-bit elements; zero outside it.")
-            made[f"frag_{operand}_{suffix}"] = position
-            made[f"load_{operand}_{suffix}"] = load
+    for variant in VARIANTS:
+        for operand in ("a", "b"):
+            if f"frag_{operand}_{_operand_suffix(variant, operand)}" not in made:
+                made.update(_operand_functions(variant, operand))
+        if f"frag_c_{_accumulator_suffix(variant)}" not in made:
+            made.update(_accumulator_functions(variant))
     return made
 
 
-FUNCTIONS = {"frag_c_m16n8": frag_c_m16n8, "load_c_m16n8": load_c_m16n8, "load_c_m16n8_f16": load_c_m16n8_f16,
-             "store_d_m16n8": store_d_m16n8, "store_d_m16n8_f16": store_d_m16n8_f16, **_generate()}
+@register_jitable
+def computation_m8n8k4(lane):
+    """Which of the four independent 8x8x4 products of ``mma.m8n8k4`` ``lane`` holds fragments of."""
+    return (lane >> 2) & 3
+
+
+@register_jitable
+def _single_computation(lane):
+    return 0
+
+FUNCTIONS = {"computation_m8n8k4": computation_m8n8k4, **_generate()}
 
 
 def variant_functions(variant: MmaVariant) -> dict:
-    """The fragment functions of one mma variant, by role: frag_a, frag_b, load_a, load_b, load_c, store_d."""
-    suffix, f16 = f"{variant.shape}_{variant.ab}", variant.d == "f16"
-    return {"frag_a": FUNCTIONS[f"frag_a_{suffix}"], "frag_b": FUNCTIONS[f"frag_b_{suffix}"],
-            "frag_c": frag_c_m16n8,
-            "load_a": FUNCTIONS[f"load_a_{suffix}"], "load_b": FUNCTIONS[f"load_b_{suffix}"],
-            "load_c": load_c_m16n8_f16 if f16 else load_c_m16n8,
-            "store_d": store_d_m16n8_f16 if f16 else store_d_m16n8}
+    """The fragment functions of one mma variant, by role: frag_a, frag_b, frag_c, load_a, load_b, load_c,
+    store_d, and computation (lane -> which of the warp's independent products, 0 for single-product shapes)."""
+    a, b, c = _operand_suffix(variant, "a"), _operand_suffix(variant, "b"), _accumulator_suffix(variant)
+    return {"frag_a": FUNCTIONS[f"frag_a_{a}"], "frag_b": FUNCTIONS[f"frag_b_{b}"], "frag_c": FUNCTIONS[f"frag_c_{c}"],
+            "load_a": FUNCTIONS[f"load_a_{a}"], "load_b": FUNCTIONS[f"load_b_{b}"],
+            "load_c": FUNCTIONS[f"load_c_{c}"], "store_d": FUNCTIONS[f"store_d_{c}"],
+            "computation": computation_m8n8k4 if variant.shape.computations == 4 else _single_computation}

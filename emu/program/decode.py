@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emu.engine import layout as L
-from emu.engine.mma_fragments import (ACCUMULATORS, INPUT_TYPES, SHAPES, WMMA_SHAPE_NAMES, WMMA_SHAPES, find_shape,
-                                      wmma_tile)
+from emu.engine.mma_fragments import ACCUMULATORS, INPUT_TYPES, WMMA_SHAPE_NAMES, WMMA_SHAPES, wmma_tile
+from emu.isa.fragments import LAYOUTS, SHAPES, find_shape
 from emu.errors import UnsupportedPTXError
 from emu.isa.table import BY_NAME, CLASS_ID, OPCODE_ID, instruction_class
 from emu.program.cfg import immediate_post_dominators
@@ -76,6 +76,7 @@ class Program:
     dynamic_shared_offset: int    # where extern .shared arrays start
     local_bytes: int              # per thread
     symbols: dict = field(default_factory=dict)   # variable name -> (space, address)
+    mma_shapes: frozenset = frozenset()           # mma.sync shapes the kernel uses
 
 
 class _Row:
@@ -126,6 +127,7 @@ class _Decoder:
         self.function_start: dict[str, int] = {}
         self.pending_calls: list = []    # (row, callee name)
         self.cc_slot: int | None = None
+        self.mma_shapes: set[str] = set()
 
     # ------------------------------------------------------------ layout
     def _reachable_functions(self) -> list[ir.Function]:
@@ -651,20 +653,23 @@ class _Decoder:
             row.srcs.extend(self._source(fn, o, ins, False) for o in ops[1:])
 
     def _lower_mma(self, fn, ins, row):
-        """mma.sync.aligned.<shape>.row.col.<dtype>.<atype>.<btype>.<ctype> {D}, {A}, {B}, {C}."""
+        """mma.sync.aligned.<shape>.<alayout>.<blayout>.<dtype>.<atype>.<btype>.<ctype> {D}, {A}, {B}, {C}."""
         mods = ins.modifiers
         types = [m for m in mods if m in ("f16", "f32", "bf16", "tf32", "e4m3", "e5m2", "f64", "s8", "u8")]
         shape_name = next((m for m in mods if m.startswith("m") and "n" in m and "k" in m), None)
-        extra = [m for m in mods if m not in types and m not in ("sync", "aligned", shape_name)]
-        if len(types) != 4 or shape_name is None or extra != ["row", "col"] or types[1] != types[2] \
+        layout = ".".join(m for m in mods if m not in types and m not in ("sync", "aligned", shape_name))
+        if len(types) != 4 or shape_name is None or types[1] != types[2] \
                 or types[0] != types[3] or types[0] not in ACCUMULATORS or types[1] not in INPUT_TYPES:
             raise UnsupportedPTXError(f"unsupported mma form {ins.text.strip()} ({_where(ins)}); supported: "
-                                      f"row.col, D and C of one type (f32 or f16), A and B of one type")
+                                      f"D and C of one type (f32 or f16), A and B of one floating-point type")
         try:
             shape_id = find_shape(shape_name, types[1])
         except KeyError:
             raise UnsupportedPTXError(f"unsupported mma shape {shape_name} for .{types[1]} ({_where(ins)})") from None
         shape = SHAPES[shape_id]
+        if layout not in shape.layouts:
+            raise UnsupportedPTXError(f"mma.{shape_name} takes the layouts {', '.join(shape.layouts)}, not "
+                                      f"{layout or 'none'} ({_where(ins)})")
         target = _sm_number(self.module.target)
         if target < shape.min_sm:
             raise UnsupportedPTXError(f"mma.{shape_name} with .{types[1]} needs sm_{shape.min_sm} or later; the PTX "
@@ -674,12 +679,14 @@ class _Decoder:
         if counts != (shape.c_regs(types[0]), shape.a_regs, shape.b_regs, shape.c_regs(types[3])):
             raise UnsupportedPTXError(f"mma operand register counts {counts} do not fit {shape_name} ({_where(ins)})")
         row.fields[L.F_SUB] = shape_id
+        row.fields[L.F_VEC] = LAYOUTS.index(layout)
         row.fields[L.F_TY] = ACCUMULATORS.index(types[0])
         row.fields[L.F_TY2] = INPUT_TYPES.index(types[1])
         row.dsts.extend(self._dest(fn, o, ins) for o in d.elements)
         row.srcs.extend(self._source(fn, o, ins, False) for o in a.elements + b.elements + c.elements)
         row.fields[L.F_AUX] = len(a.elements)
         row.fields[L.F_WIDTH] = len(b.elements)
+        self.mma_shapes.add(shape_name)
 
     def _lower_ldmatrix(self, fn, ins, row, known, unknown):
         """ldmatrix.sync.aligned.m8n8.x{1,2,4}{.trans}.shared.b16 {d...}, [addr]."""
@@ -818,6 +825,7 @@ class _Decoder:
             dynamic_shared_offset=self.dynamic_shared_offset,
             local_bytes=_align(self.local_bytes, 16),
             symbols=symbols,
+            mma_shapes=frozenset(self.mma_shapes),
         )
 
 
