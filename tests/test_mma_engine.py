@@ -213,3 +213,36 @@ def test_m16n8_shapes_take_only_row_col():
               np.zeros((32, 4), np.float32))
     with pytest.raises(emu.UnsupportedPTXError, match="takes the layouts row.col, not col.col"):
         emu.GPU("sm_80").launch(emu.ptx_kernel(text, "k"), 1, 32, arrays)
+
+
+def test_warps_reaching_an_mma_at_different_times_each_get_their_own_result():
+    """The engine runs the mma of all warps waiting at one instruction in one call of the model; here warp w
+    repeats the mma w + 1 times on its own matrices, so the warps meet the instruction a different number
+    of times, and diverge inside warp 2 first."""
+    from numba import cuda
+
+    from emu import intrinsics as ti
+
+    @cuda.jit
+    def repeated(A, B, C, D):
+        w = cuda.threadIdx.x // 32
+        if w == 2 and cuda.laneid < 5:             # a divergent detour before the warp-wide mma
+            D[w, 0, 0] = -1.0
+        acc = ti.load_c_m16n8(C[w], 0, 0)
+        for _ in range(w + 1):
+            acc = ti.mma_m16n8k16_f32_f16(ti.load_a_m16n8k16_f16(A[w], 0, 0), ti.load_b_m16n8k16_f16(B[w], 0, 0),
+                                          acc)
+        ti.store_d_m16n8(D[w], 0, 0, acc)
+
+    rng = np.random.default_rng(12)
+    warps = 4
+    A = rng.standard_normal((warps, 16, 16)).astype(np.float16)
+    B = rng.standard_normal((warps, 16, 8)).astype(np.float16)
+    C = rng.standard_normal((warps, 16, 8)).astype(np.float32)
+    D = np.zeros_like(C)
+    emu.GPU("sm_80").launch(repeated, 1, 32 * warps, (A, B, C, D))
+    for w in range(warps):
+        want = C[w]
+        for _ in range(w + 1):
+            want = model_mma(A[w], B[w], want, arch="sm_80")
+        assert np.array_equal(D[w].view(np.uint32), want.view(np.uint32)), w

@@ -6,7 +6,8 @@ plain Python (slowly) for debugging. Everything below ``run_grid`` is compiled
 without numba's runtime (``_nrt=False``): it allocates nothing, and passing
 arrays between functions then costs no reference counting, which otherwise
 took half the run time. The tensor-core calls into Python (object mode) need
-the runtime, so run_grid makes them when run_warp returns R_TENSOR.
+the runtime, so run_grid makes them when run_warp returns R_TENSOR: the warps
+that stopped at one tensor instruction run it together, in one call.
 
 Execution model (functional): the CTAs of a launch run one after another.
 Inside a CTA, a warp runs until it blocks at a barrier, exits, or has run a
@@ -71,9 +72,9 @@ ST_CLASS_BASE = 16           # + class id (emu.isa.table.CLASSES)
 N_STATS = 32
 
 # warp states
-W_READY, W_BARRIER, W_DONE = 0, 1, 2
+W_READY, W_BARRIER, W_DONE, W_TENSOR = 0, 1, 2, 3     # W_TENSOR: waits for run_tensor_ops
 # why run_warp returned
-R_BLOCKED, R_DONE, R_SLICE, R_ERROR, R_TENSOR = 0, 1, 2, 3, 4   # R_TENSOR: run_grid executes the mma
+R_BLOCKED, R_DONE, R_SLICE, R_ERROR, R_TENSOR = 0, 1, 2, 3, 4   # R_TENSOR: stopped at an mma for run_grid
 
 MAX_STACK = 64
 MAX_CALLS = 32
@@ -1860,9 +1861,9 @@ def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32
 
 
 @njit(cache=True, error_model="numpy")
-def exec_mma(code, pc, okind, oval, regs, T, base, cc):
-    """mma.sync or wmma.mma for a whole warp: gather the fragments of all 32 lanes, run the
-    tensor-core model (Python, through object mode: one call per warp instruction), scatter D."""
+def exec_mma(code, pc, okind, oval, regs, T, warps, cc):
+    """mma.sync or wmma.mma of the ``warps`` waiting at ``pc``: gather the fragments of all their lanes, run
+    the tensor-core model once for all of them (Python, through object mode), scatter D."""
     is_wmma = code[pc, L.F_OP] == OP_WMMA
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -1870,19 +1871,20 @@ def exec_mma(code, pc, okind, oval, regs, T, base, cc):
     nb = code[pc, L.F_WIDTH]
     nc = code[pc, L.F_NSRC] - na - nb
     nd = code[pc, L.F_NDST]
-    a = np.zeros((32, na), dtype=np.int64)
-    b = np.zeros((32, nb), dtype=np.int64)
-    c = np.zeros((32, nc), dtype=np.int64)
-    out = np.zeros((32, nd), dtype=np.int64)
-    for lane in range(32):
-        t = base + lane
+    lanes = 32 * len(warps)
+    a = np.zeros((lanes, na), dtype=np.int64)
+    b = np.zeros((lanes, nb), dtype=np.int64)
+    c = np.zeros((lanes, nc), dtype=np.int64)
+    out = np.zeros((lanes, nd), dtype=np.int64)
+    for row in range(lanes):
+        t = warps[row // 32] * 32 + row % 32
         for i in range(na):
-            a[lane, i] = regs[oval[s + i] * T + t]
+            a[row, i] = regs[oval[s + i] * T + t]
         for i in range(nb):
-            b[lane, i] = regs[oval[s + na + i] * T + t]
+            b[row, i] = regs[oval[s + na + i] * T + t]
         for i in range(nc):
             k = s + na + nb + i
-            c[lane, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
+            c[row, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
     in_code = code[pc, L.F_TY2]
     acc_code = code[pc, L.F_TY]
     shape_id = code[pc, L.F_VEC] if is_wmma else code[pc, L.F_SUB]
@@ -1892,9 +1894,34 @@ def exec_mma(code, pc, okind, oval, regs, T, base, cc):
             execute_wmma(shape_id, in_code, acc_code, cc, a, b, c, out)
         else:
             mma_execute(shape_id, layout_code, in_code, acc_code, cc, a, b, c, out)
-    for lane in range(32):
+    for row in range(lanes):
+        t = warps[row // 32] * 32 + row % 32
         for i in range(nd):
-            wr(okind, oval, regs, T, d + i, base + lane, out[lane, i])
+            wr(okind, oval, regs, T, d + i, t, out[row, i])
+
+
+@njit(cache=True, error_model="numpy")
+def run_tensor_ops(code, okind, oval, regs, T, nw, wstate, stk_pc, sps, cc):
+    """Execute the tensor instructions that warps wait at (W_TENSOR), the warps at one pc together in one
+    call of the model (a call costs about as much for one warp as for many). Returns the warps released."""
+    together = np.zeros(nw, dtype=np.int64)
+    released = 0
+    for w in range(nw):
+        if wstate[w] != W_TENSOR:
+            continue
+        pc = stk_pc[w, sps[w]]
+        n = 0
+        for v in range(w, nw):
+            if wstate[v] == W_TENSOR and stk_pc[v, sps[v]] == pc:
+                together[n] = v
+                n += 1
+        exec_mma(code, pc, okind, oval, regs, T, together[:n], cc)
+        for j in range(n):
+            v = together[j]
+            stk_pc[v, sps[v]] = pc + 1
+            wstate[v] = W_READY
+        released += n
+    return released
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -2310,21 +2337,17 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
                              bar_arrived, bar_expected, bar_acc,
                              mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32,
                              rows_f64, budget, printmeta, printbuf, nprint, cta)
-                while r == R_TENSOR:
-                    # mma calls the tensor-core model in Python (object mode), which needs the
-                    # runtime that the allocation-free run_warp is compiled without
-                    pc = stk_pc[w, sps[w]]
-                    exec_mma(code, pc, okind, oval, regs, T, w * 32, sreg[SV_CC])
-                    stk_pc[w, sps[w]] = pc + 1
-                    r = run_warp(w, code, okind, oval, of, regs, T, T, sreg,
-                                 stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
-                                 bar_arrived, bar_expected, bar_acc,
-                                 mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32,
-                                 rows_f64, budget, printmeta, printbuf, nprint, cta)
-                if r == R_ERROR:
+                if r == R_TENSOR:
+                    # the tensor-core model runs in Python (object mode), which needs the runtime
+                    # that the allocation-free run_warp is compiled without: the warp waits, and
+                    # run_tensor_ops executes its instruction with those of the other waiting warps
+                    wstate[w] = W_TENSOR
+                elif r == R_ERROR:
                     return cta - cta_begin
             if all_done:
                 break
+            if run_tensor_ops(code, okind, oval, regs, T, nw, wstate, stk_pc, sps, sreg[SV_CC]) > 0:
+                continue
             released = release_barriers(nw, exited, init_mask, wstate, wbar, wbar_dst,
                                         bar_arrived, bar_expected, bar_acc, regs, T)
             if not progressed and released == 0:

@@ -55,31 +55,34 @@ def _maps(shape_id: int, layout_code: int, accumulator: str):
 _WIDE = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 
 
-def _matrix(elements: np.ndarray, where: np.ndarray, shape: tuple, bits: int) -> np.ndarray:
-    out = np.zeros(shape, dtype=_WIDE[bits])
-    out[where[..., 0], where[..., 1], where[..., 2]] = elements
+def _matrices(elements: np.ndarray, where: np.ndarray, shape: tuple, bits: int) -> np.ndarray:
+    """[warps * 32, E] lane elements -> [warps, *shape] matrices, element (lane, e) at ``where[lane, e]``."""
+    warps = elements.shape[0] // 32
+    out = np.zeros((warps, *shape), dtype=_WIDE[bits])
+    out[:, where[..., 0], where[..., 1], where[..., 2]] = elements.reshape(warps, 32, -1)
     return out
 
 
 def execute(shape_id: int, layout_code: int, in_code: int, acc_code: int, cc: int,
             a_regs: np.ndarray, b_regs: np.ndarray, c_regs: np.ndarray, d_regs: np.ndarray) -> None:
-    """One warp's mma.sync: registers [32, n] (raw bits) in, D registers out (in place).
+    """The mma.sync of one or more warps: registers [warps * 32, n] (raw bits) in, D registers out (in place).
 
     ``layout_code`` indexes LAYOUTS, ``in_code`` INPUT_TYPES, ``acc_code``
-    ACCUMULATORS (C and D share the type). A, B and C become arrays of the
-    shape's independent computations (one, or four for m8n8k4), each
-    computed by ``emu.numerics.mma`` for the architecture of ``cc``.
+    ACCUMULATORS (C and D share the type). A, B and C become arrays of each
+    warp's independent computations (one, or four for m8n8k4), all computed
+    by one call of ``emu.numerics.mma`` for the architecture of ``cc``.
     """
     shape = SHAPES[shape_id]
     in_type, acc = INPUT_TYPES[in_code], ACCUMULATORS[acc_code]
     a_map, b_map, c_map = _maps(shape_id, layout_code, acc)
     bits, acc_bits, q = shape.element_bits, 16 if acc == "f16" else 32, shape.computations
-    A = _matrix(_unpack(a_regs & 0xFFFFFFFF, bits), a_map, (q, shape.m, shape.k), bits)
-    B = _matrix(_unpack(b_regs & 0xFFFFFFFF, bits), b_map, (q, shape.k, shape.n), bits)
-    C = _matrix(_unpack(c_regs & 0xFFFFFFFF, acc_bits), c_map, (q, shape.m, shape.n), acc_bits)
+    A = _matrices(_unpack(a_regs & 0xFFFFFFFF, bits), a_map, (q, shape.m, shape.k), bits)
+    B = _matrices(_unpack(b_regs & 0xFFFFFFFF, bits), b_map, (q, shape.k, shape.n), bits)
+    C = _matrices(_unpack(c_regs & 0xFFFFFFFF, acc_bits), c_map, (q, shape.m, shape.n), acc_bits)
     arch = ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
     D = mma_bits(A, B, C, arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[acc])
-    d_regs[:, :] = _pack(D[c_map[..., 0], c_map[..., 1], c_map[..., 2]].astype(np.int64), acc_bits)
+    d_el = D[:, c_map[..., 0], c_map[..., 1], c_map[..., 2]].reshape(d_regs.shape[0], -1)
+    d_regs[:, :] = _pack(d_el.astype(np.int64), acc_bits)
 
 
 # ---------------------------------------------------------------- wmma (CUDA C++ nvcuda::wmma)
@@ -100,26 +103,27 @@ def wmma_tile(shape_id: int, kind: int) -> tuple[int, int]:
     return ((m, k), (k, n), (m, n), (m, n))[kind]
 
 
-def _wmma_matrix(regs: np.ndarray, rows: int, cols: int, bits: int) -> np.ndarray:
-    elems = _unpack(regs & 0xFFFFFFFF, bits)            # [32, E]
-    per_lane = elems.shape[1]
-    groups = rows * cols // per_lane
-    return elems[:groups].reshape(rows, cols)
+def _wmma_matrices(regs: np.ndarray, rows: int, cols: int, bits: int) -> np.ndarray:
+    """[warps * 32, n] fragment registers -> [warps, rows, cols] tiles (lanes past the tile hold copies)."""
+    warps = regs.shape[0] // 32
+    elems = _unpack(regs & 0xFFFFFFFF, bits).reshape(warps, 32, -1)
+    groups = rows * cols // elems.shape[2]
+    return elems[:, :groups].reshape(warps, rows, cols)
 
 
 def execute_wmma(shape_id: int, in_code: int, acc_code: int, cc: int,
                  a_regs: np.ndarray, b_regs: np.ndarray, c_regs: np.ndarray, d_regs: np.ndarray) -> None:
-    """One warp's wmma.mma.sync on emu's fragment layout (see above)."""
+    """The wmma.mma.sync of one or more warps ([warps * 32, n] registers) on emu's fragment layout (see above)."""
     m, n, k = WMMA_SHAPES[shape_id]
     in_type, acc = INPUT_TYPES[in_code], ACCUMULATORS[acc_code]
     in_bits = 32 if in_type == "tf32" else 16
     acc_bits = 16 if acc == "f16" else 32
-    A = _wmma_matrix(a_regs, m, k, in_bits)
-    B = _wmma_matrix(b_regs, k, n, in_bits)
-    C = _wmma_matrix(c_regs, m, n, acc_bits)
+    A = _wmma_matrices(a_regs, m, k, in_bits)
+    B = _wmma_matrices(b_regs, k, n, in_bits)
+    C = _wmma_matrices(c_regs, m, n, acc_bits)
     narrow = np.uint32 if in_bits == 32 else np.uint16
     arch = ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
     D = mma_bits(A.astype(narrow), B.astype(narrow), C.astype(np.uint16 if acc_bits == 16 else np.uint32),
                  arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[acc]).astype(np.int64)
-    flat = D.reshape(32, -1)                             # C/D tiles: exactly one copy over the 32 lanes
+    flat = D.reshape(d_regs.shape[0], -1)                # C/D tiles: exactly one copy over each warp's 32 lanes
     d_regs[:, :] = _pack(flat, 16) if acc_bits == 16 else flat
