@@ -35,10 +35,10 @@ PTX = """
 """
 
 
-def kernel(shape, ty, na, nb):
+def kernel(shape, ty, na, nb, template=PTX):
     loads = " ".join(f"ld.global.u32 %a{i}, [%rd1+{4 * i}];" for i in range(na)) + " " + \
         " ".join(f"ld.global.u32 %b{i}, [%rd2+{4 * i}];" for i in range(nb))
-    return emu.ptx_kernel(PTX.format(na=na, nb=nb, abytes=4 * na, bbytes=4 * nb, loads=loads, shape=shape, ty=ty,
+    return emu.ptx_kernel(template.format(na=na, nb=nb, abytes=4 * na, bbytes=4 * nb, loads=loads, shape=shape, ty=ty,
                                      alist=", ".join(f"%a{i}" for i in range(na)),
                                      blist=", ".join(f"%b{i}" for i in range(nb))), "k")
 
@@ -104,25 +104,26 @@ def test_m16n8k16_sm80_and_sm90_differ_where_the_model_says():
     assert results["sm_80"][0, 0] != results["sm_90"][0, 0]
 
 
+def zero_arrays_m16n8k16():
+    return (np.zeros((32, 4), np.uint32), np.zeros((32, 2), np.uint32), np.zeros((32, 4), np.float32),
+            np.zeros((32, 4), np.float32))
+
+
 def test_mma_in_a_diverged_warp_is_refused():
-    ptx = kernel("m16n8k16", "f16", 4, 2)
-    a = np.zeros((32, 4), np.uint32)
-    b = np.zeros((32, 2), np.uint32)
-    c = np.zeros((32, 4), np.float32)
-    d = np.zeros((32, 4), np.float32)
     with pytest.raises(emu.KernelFault, match="all 32"):
-        emu.GPU("sm_80").launch(ptx, 1, 16, (a, b, c, d))
+        emu.GPU("sm_80").launch(kernel("m16n8k16", "f16", 4, 2), 1, 16, zero_arrays_m16n8k16())
 
 
 def test_mma_shape_newer_than_the_target_is_refused():
-    ptx = PTX.replace(".target sm_80", ".target sm_70")
-    loads = " ".join(f"ld.global.u32 %a{i}, [%rd1+{4 * i}];" for i in range(4))
-    text = ptx.format(na=4, nb=2, abytes=16, bbytes=8, loads=loads, shape="m16n8k16", ty="f16",
-                      alist="%a0, %a1, %a2, %a3", blist="%b0, %b1")
-    arrays = (np.zeros((32, 4), np.uint32), np.zeros((32, 2), np.uint32), np.zeros((32, 4), np.float32),
-              np.zeros((32, 4), np.float32))
+    sm70 = kernel("m16n8k16", "f16", 4, 2, PTX.replace(".target sm_80", ".target sm_70"))
     with pytest.raises(emu.UnsupportedPTXError, match="sm_80"):
-        emu.GPU("sm_70").launch(emu.ptx_kernel(text, "k"), 1, 32, arrays)
+        emu.GPU("sm_70").launch(sm70, 1, 32, zero_arrays_m16n8k16())
+
+
+def test_m16n8_shapes_take_only_row_col():
+    col_col = kernel("m16n8k16", "f16", 4, 2, PTX.replace("{shape}.row.col", "{shape}.col.col"))
+    with pytest.raises(emu.UnsupportedPTXError, match="takes the layouts row.col, not col.col"):
+        emu.GPU("sm_80").launch(col_col, 1, 32, zero_arrays_m16n8k16())
 
 
 # ------------------------------------------------------------------ m8n8k4 (sm_70): four products per warp
@@ -202,17 +203,6 @@ def test_m8n8k4_on_later_gpus_is_refused_not_guessed():
               np.zeros((32, 8), np.uint32))
     with pytest.raises(emu.LaunchError, match="mma.m8n8k4.*sm_80.*emu.GPU\\('sm_70'\\)"):
         emu.GPU("sm_80").launch(kernel_884("row.col", "f32"), 1, 32, arrays)
-
-
-def test_m16n8_shapes_take_only_row_col():
-    ptx = PTX.replace("{shape}.row.col", "{shape}.col.col")
-    loads = " ".join(f"ld.global.u32 %a{i}, [%rd1+{4 * i}];" for i in range(4))
-    text = ptx.format(na=4, nb=2, abytes=16, bbytes=8, loads=loads, shape="m16n8k16", ty="f16",
-                      alist="%a0, %a1, %a2, %a3", blist="%b0, %b1")
-    arrays = (np.zeros((32, 4), np.uint32), np.zeros((32, 2), np.uint32), np.zeros((32, 4), np.float32),
-              np.zeros((32, 4), np.float32))
-    with pytest.raises(emu.UnsupportedPTXError, match="takes the layouts row.col, not col.col"):
-        emu.GPU("sm_80").launch(emu.ptx_kernel(text, "k"), 1, 32, arrays)
 
 
 def test_warps_reaching_an_mma_at_different_times_each_get_their_own_result():

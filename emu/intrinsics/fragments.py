@@ -99,7 +99,18 @@ def _tuple_loader(part, count: int, doc: str):
     return register_jitable(load)
 
 
-def _float_store(position, count: int, doc: str):
+@register_jitable
+def _float_element(d, i):
+    return d[i]
+
+
+@register_jitable
+def _f16x2_element(d, i):
+    return _unpack_f16x2(d[i // 2])[i % 2]
+
+
+def _store(position, element, count: int, doc: str):
+    """``store(array, row0, col0, d)``: element ``i`` of D (``element(d, i)``) to its place in the tile."""
     def store(array, row0, col0, d):
         lane = cuda.laneid
         for i in range(count):
@@ -107,22 +118,7 @@ def _float_store(position, count: int, doc: str):
             row += row0
             col += col0
             if row < array.shape[0] and col < array.shape[1]:
-                array[row, col] = d[i]
-    store.__doc__ = doc
-    return register_jitable(store)
-
-
-def _f16x2_store(position, registers: int, doc: str):
-    def store(array, row0, col0, d):
-        lane = cuda.laneid
-        for r in range(registers):
-            halves = _unpack_f16x2(d[r])
-            for j in range(2):
-                row, col = position(lane, 2 * r + j)
-                row += row0
-                col += col0
-                if row < array.shape[0] and col < array.shape[1]:
-                    array[row, col] = halves[j]
+                array[row, col] = element(d, i)
     store.__doc__ = doc
     return register_jitable(store)
 
@@ -166,14 +162,14 @@ def _accumulator_functions(variant: MmaVariant) -> dict:
         load = _tuple_loader(_register_loader(position, 2, 16), registers,
                              f"This lane's C as {registers} .f16x2 registers from the {tile} at [row0, col0] of a "
                              f"float16 (or uint16) array; zero outside it.")
-        store = _f16x2_store(position, registers,
+        store = _store(position, _f16x2_element, elements,
                              f"Store this lane's {registers} .f16x2 registers of D into the {tile} at [row0, col0] "
                              f"of a float16 array, inside it.")
     else:
         load = _tuple_loader(_float_loader(position), elements,
                              f"This lane's c0..c{elements - 1} (float32) of the {tile} at [row0, col0] of "
                              f"``array``; zero outside it.")
-        store = _float_store(position, elements,
+        store = _store(position, _float_element, elements,
                              f"Store this lane's d0..d{elements - 1} (float32) into the {tile} at [row0, col0] of "
                              f"``array``, inside it.")
     return {f"frag_c_{suffix}": position, f"load_c_{suffix}": load, f"store_d_{suffix}": store}
