@@ -13,6 +13,26 @@ class LaunchError(EmuError):
     """A launch CUDA itself would refuse (block or grid too large, too much shared memory, bad arguments)."""
 
 
+class KernelArgumentError(LaunchError, TypeError):
+    """A launch argument cannot be given a kernel parameter type, or the arguments do not fit the kernel."""
+
+
+class KernelEntryError(EmuError, LookupError):
+    """The requested kernel entry is not in the PTX, or the choice is ambiguous."""
+
+
+class CompileError(EmuError, RuntimeError):
+    """Source could not be compiled to PTX; the message carries the compiler log."""
+
+
+class PtxasError(EmuError, RuntimeError):
+    """``ptxas`` could not be found or rejected the PTX; the message says which."""
+
+
+class LinkError(CompileError):
+    """PTX modules cannot be linked: a symbol defined twice, mismatched declarations or targets."""
+
+
 class KernelFault(EmuError):
     """The kernel did something a real GPU reports as an error: out-of-bounds or misaligned
     access, a trap, a barrier that can never complete, or it ran past the instruction budget.

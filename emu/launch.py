@@ -20,7 +20,7 @@ from emu.arch.presets import GPUPreset, get_preset
 from emu.engine import core
 from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
-from emu.errors import KernelFault, LaunchError
+from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
 from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
@@ -266,10 +266,10 @@ def _marshal(compiled: CompiledKernel, program: Program, args, memory: LaunchMem
         elif isinstance(arg, (complex, np.complexfloating)):
             values += [arg.real, arg.imag]
         else:
-            raise LaunchError(f"kernel {compiled.name}: argument {position} of type {type(arg).__name__} "
+            raise KernelArgumentError(f"kernel {compiled.name}: argument {position} of type {type(arg).__name__} "
                               "cannot be passed (use numpy arrays and scalars)")
     if len(values) != len(names):
-        raise LaunchError(f"kernel {compiled.name} takes {len(names)} PTX parameters but the {len(args)} "
+        raise KernelArgumentError(f"kernel {compiled.name} takes {len(names)} PTX parameters but the {len(args)} "
                           f"arguments give {len(values)}; check the number and kinds of arguments")
     return values, copies
 

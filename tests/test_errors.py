@@ -218,9 +218,11 @@ def test_too_much_dynamic_shared_memory():
 def test_wrong_arguments():
     out = np.zeros(4, dtype=np.int32)
     # numba kernels are typed from the arguments, so the count is checked against the Python signature
-    # (emu.frontend.errors.KernelArgumentError, a TypeError); PTX kernels against their parameter list
-    with pytest.raises(TypeError, match="too many positional arguments"):
+    # (emu.KernelArgumentError: a LaunchError and a TypeError); PTX kernels against their parameter list
+    with pytest.raises(emu.KernelArgumentError, match="too many positional arguments"):
         GPU.launch(touch, 1, 1, (out, out))
+    with pytest.raises(emu.LaunchError, match="touch"):
+        GPU.launch(touch, 1, 1, ())
     with pytest.raises(TypeError, match="touch"):
         GPU.launch(touch, 1, 1, ())
     with pytest.raises(emu.LaunchError, match="takes 3 PTX parameters but the 2 arguments give 2"):

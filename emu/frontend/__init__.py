@@ -1,6 +1,7 @@
 """Frontends: numba.cuda kernels, CUDA C++ and raw PTX to a ``CompiledKernel``; ptxas resources."""
+from emu.errors import CompileError, KernelArgumentError, KernelEntryError, LinkError, PtxasError
+
 from .cuda_cpp import compile_cuda_source
-from .errors import CompileError, KernelArgumentError, KernelEntryError, LinkError, PtxasError
 from .kernel import CompiledKernel, PtxParam
 from .numba_kernel import compile_numba_kernel
 from .ptx_text import load_ptx

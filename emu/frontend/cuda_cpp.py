@@ -7,8 +7,9 @@ import os
 from cuda.bindings import nvrtc
 from cuda.pathfinder import find_nvidia_header_directory
 
+from emu.errors import CompileError
+
 from . import cache
-from .errors import CompileError
 from .kernel import CompiledKernel, choose_entry, entry_source_line
 
 #: Header folders of the CUDA wheels: ``cuda_runtime.h``, ``cuda_fp16.h`` and

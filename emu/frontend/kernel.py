@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import KernelEntryError
+from emu.errors import KernelEntryError
+
 
 _IDENT = r"[A-Za-z_$%][\w$]*"
 _ENTRY_RE = re.compile(

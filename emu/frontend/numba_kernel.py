@@ -20,9 +20,10 @@ from numba.cuda.core.compiler_lock import global_compiler_lock
 from numba.cuda.core.errors import NumbaError
 from numba.cuda.typing.typeof import Purpose, typeof
 
+from emu.errors import CompileError, KernelArgumentError
+
 from . import cache
 from .cuda_cpp import compile_relocatable_ptx, nvrtc_version
-from .errors import CompileError, KernelArgumentError
 from .fingerprint import describe_options, fingerprint
 from .kernel import CompiledKernel, choose_entry
 from .ptx_link import extern_functions, link_ptx

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import LinkError
+from emu.errors import LinkError
+
 from .kernel import ptx_target, runs_on, target_cc
 
 _NAME = r"[A-Za-z_$][\w$]*"

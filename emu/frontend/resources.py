@@ -16,8 +16,9 @@ import tempfile
 
 from cuda.pathfinder import find_nvidia_binary_utility
 
+from emu.errors import PtxasError
+
 from . import cache
-from .errors import PtxasError
 from .kernel import ptx_target, target_cc
 
 
