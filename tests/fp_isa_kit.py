@@ -1,10 +1,10 @@
 """Shared helpers of the floating-point ISA tests (test_isa_float, test_isa_convert, test_isa_half).
 
 ``run(body, ins, outs)`` wraps a few PTX instructions into a kernel that runs one
-thread per value: every input array is loaded into a register named after it,
-``body`` runs, and every output register is stored to its own array. Values go
-in and come out as raw bit patterns (unsigned integer arrays), so results are
-compared bit for bit.
+thread per value (``ptxkit.run_arrays`` on sm_90): every input array is loaded
+into a register named after it, ``body`` runs, and every output register is
+stored to its own array. Values go in and come out as raw bit patterns
+(unsigned integer arrays), so results are compared bit for bit.
 
     out = run("add.rz.f32 %d, %a, %b;", {"a": ("f32", A), "b": ("f32", B)}, {"d": "f32"})
 
@@ -22,83 +22,17 @@ from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
+from ptxkit import run_arrays
 
-import emu
 from emu.numerics.formats import TF32, Format, decode
 
-GPU = emu.GPU("sm_90")          # sm_90: every instruction variant tested here exists there
+TARGET = "sm_90"          # every instruction variant tested here exists there
 BLOCK = 128
-
-# register declaration, load/store width and numpy container for each register type
-_REG = {
-    "f32": (".f32", "f32", np.uint32), "f64": (".f64", "f64", np.uint64),
-    "b16": (".b16", "b16", np.uint16), "b32": (".b32", "b32", np.uint32), "b64": (".b64", "b64", np.uint64),
-    "u8": (".u16", "u8", np.uint8), "s8": (".s16", "s8", np.uint8),
-    "u16": (".u16", "u16", np.uint16), "s16": (".s16", "s16", np.uint16),
-    "u32": (".u32", "u32", np.uint32), "s32": (".s32", "s32", np.uint32),
-    "u64": (".u64", "u64", np.uint64), "s64": (".s64", "s64", np.uint64),
-    "pred": (".pred", "u32", np.uint32),
-}
-
-
-def kernel_text(body: str, ins: dict, outs: dict) -> str:
-    names = list(ins) + list(outs)
-    params = ",\n".join(f"    .param .u64 p_{n}" for n in names) + ",\n    .param .u32 p_n"
-    decls = [f"    .reg {_REG[t][0]} %{n};" for n, t in list(ins.items()) + list(outs.items())]
-    lines = [
-        "    mov.u32 %k_r1, %ctaid.x;",
-        "    mov.u32 %k_r2, %ntid.x;",
-        "    mov.u32 %k_r3, %tid.x;",
-        "    mad.lo.u32 %k_r1, %k_r1, %k_r2, %k_r3;",
-        "    ld.param.u32 %k_r2, [p_n];",
-        "    setp.ge.u32 %k_p, %k_r1, %k_r2;",
-        "    @%k_p bra K_DONE;",
-        "    cvt.u64.u32 %k_i, %k_r1;",
-    ]
-
-    def address(name, ty):
-        size = np.dtype(_REG[ty][2]).itemsize
-        return [f"    ld.param.u64 %k_a, [p_{name}];",
-                f"    mad.lo.u64 %k_a, %k_i, {size}, %k_a;"]
-
-    for name, ty in ins.items():
-        lines += address(name, ty)
-        if ty == "pred":
-            lines += ["    ld.global.u32 %k_r3, [%k_a];", f"    setp.ne.u32 %{name}, %k_r3, 0;"]
-        else:
-            lines.append(f"    ld.global.{_REG[ty][1]} %{name}, [%k_a];")
-    lines += ["    " + line.strip() for line in body.strip().splitlines()]
-    for name, ty in outs.items():
-        lines += address(name, ty)
-        if ty == "pred":
-            lines += [f"    selp.u32 %k_r3, 1, 0, %{name};", "    st.global.u32 [%k_a], %k_r3;"]
-        else:
-            lines.append(f"    st.global.{_REG[ty][1]} [%k_a], %{name};")
-    return "\n".join([
-        ".version 8.0", ".target sm_90", ".address_size 64", "",
-        f".visible .entry k(\n{params}\n)", "{",
-        "    .reg .pred %k_p;", "    .reg .u32 %k_r<4>;", "    .reg .u64 %k_i;", "    .reg .u64 %k_a;",
-        *decls, *lines, "K_DONE:", "    ret;", "}", ""])
-
-
-def _container(values, dtype) -> np.ndarray:
-    """Bit patterns (or signed integers, wrapped) as a contiguous unsigned array."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "ui":
-        return np.ascontiguousarray(values.astype(dtype))
-    mask = (1 << (8 * np.dtype(dtype).itemsize)) - 1
-    return np.array([int(v) & mask for v in values], dtype=dtype)
 
 
 def run(body: str, ins: dict, outs: dict) -> dict:
-    """Run ``body`` once per element of the input arrays; returns {output name: bit array}."""
-    ins = {name: (ty, _container(values, _REG[ty][2])) for name, (ty, values) in ins.items()}
-    n = len(next(iter(ins.values()))[1])
-    assert all(len(v) == n for _, v in ins.values())
-    results = {name: np.zeros(n, _REG[ty][2]) for name, ty in outs.items()}
-    text = kernel_text(body, {k: t for k, (t, _) in ins.items()}, outs)
-    args = [v for _, v in ins.values()] + list(results.values()) + [np.uint32(n)]
-    GPU.launch(emu.ptx_kernel(text, "k"), max(1, -(-n // BLOCK)), BLOCK, args)
-    return results
+    """Run ``body`` once per element of the input arrays on sm_90; returns {output name: bit array}."""
+    return run_arrays(body, ins, outs, block=BLOCK, target=TARGET, scratch=False)
 
 
 # ------------------------------------------------------------------ bit patterns

@@ -24,6 +24,9 @@ Three levels:
 
     run("add.u32 %d, %a, %b;", {"a": ("u32", A), "b": ("u32", B)}, {"d": "u32"})["d"]
 
+    ``run_arrays`` returns numpy arrays instead; ``target=`` picks the PTX target and preset, and
+    ``scratch=False`` leaves the scratch register names free for the inputs and outputs.
+
 Each distinct PTX text is parsed and decoded once by emu (cached by hash), so a
 hypothesis test that reruns one snippet on new data only pays for the launch.
 """
@@ -62,18 +65,19 @@ def bits_of(ty: str) -> int:
 
 
 def module(body: str, params=(), *, name: str = "k", decls: str = "", globals_: str = "", funcs: str = "",
-           target: str = "sm_80") -> str:
-    """A complete PTX module with one entry; ``params`` are strings like ``".u64 p0"``."""
+           target: str = "sm_80", scratch: bool = True) -> str:
+    """A complete PTX module with one entry; ``params`` are strings like ``".u64 p0"``; without ``scratch``
+    the scratch registers are not declared (the body may use their names)."""
     plist = ",\n".join(f"    .param {p}" for p in params)
     header = HEADER.replace("sm_80", target)
     return "\n".join([
         header, globals_, funcs,
         f".visible .entry {name}(\n{plist}\n)" if params else f".visible .entry {name}()",
-        "{", SCRATCH, _indent(decls), _indent(body), "    ret;", "}", ""])
+        "{", SCRATCH if scratch else "", _indent(decls), _indent(body), "    ret;", "}", ""])
 
 
 def pointer_kernel(body: str, n_ptrs: int, *, scalars=(), name: str = "k", decls: str = "",
-                   globals_: str = "", funcs: str = "") -> str:
+                   globals_: str = "", funcs: str = "", target: str = "sm_80", scratch: bool = True) -> str:
     """``module`` with ``n_ptrs`` u64 pointer parameters loaded into ``%pa<i>``, then ``scalars``
     (type names) as parameters ``s0, s1, ...``; ``%gid``, ``%o1 %o2 %o4 %o8`` ready (see module doc)."""
     params = [f".u64 p{i}" for i in range(n_ptrs)] + [f".{t} s{j}" for j, t in enumerate(scalars)]
@@ -90,11 +94,12 @@ def pointer_kernel(body: str, n_ptrs: int, *, scalars=(), name: str = "k", decls
     regs = [f".reg .b64 %pa<{max(n_ptrs, 1)}>;", ".reg .b32 %gid;", ".reg .b32 %k_t;", ".reg .b32 %k_u;",
             ".reg .b64 %o1;", ".reg .b64 %o2;", ".reg .b64 %o4;", ".reg .b64 %o8;"]
     return module("\n".join(prologue) + "\n" + body, params, name=name,
-                  decls="\n".join(regs) + "\n" + decls, globals_=globals_, funcs=funcs)
+                  decls="\n".join(regs) + "\n" + decls, globals_=globals_, funcs=funcs, target=target,
+                  scratch=scratch)
 
 
 def elementwise(body: str, ins: dict, outs: dict, *, decls: str = "", globals_: str = "",
-                funcs: str = "") -> str:
+                funcs: str = "", target: str = "sm_80", scratch: bool = True) -> str:
     """PTX of a kernel running ``body`` once per element (see ``run``); ins/outs: name -> type.
 
     The last parameter is the element count; threads past it return at once."""
@@ -123,7 +128,7 @@ def elementwise(body: str, ins: dict, outs: dict, *, decls: str = "", globals_: 
     decls = "\n".join(reg_decls + [".reg .pred %k_p;", ".reg .u32 %k_n;", ".reg .u32 %k_v;",
                                    ".reg .u64 %k_a;", decls])
     return pointer_kernel("\n".join(lines), len(names), scalars=("u32",), decls=decls, globals_=globals_,
-                          funcs=funcs)
+                          funcs=funcs, target=target, scratch=scratch)
 
 
 def container(values, ty: str) -> np.ndarray:
@@ -135,25 +140,30 @@ def container(values, ty: str) -> np.ndarray:
     return np.array([int(v) & mask for v in values], dtype=dtype)
 
 
-def run(body: str, ins: dict, outs: dict, *, block: int = 64, decls: str = "", globals_: str = "",
-        funcs: str = "") -> dict:
-    """Run ``body`` once per element; ins: name -> (type, values); outs: name -> type.
+def run_arrays(body: str, ins: dict, outs: dict, *, block: int = 64, decls: str = "", globals_: str = "",
+               funcs: str = "", target: str = "sm_80", scratch: bool = True) -> dict:
+    """Run ``body`` once per element on the ``target`` preset; ins: name -> (type, values); outs: name -> type.
 
-    Returns name -> list of raw unsigned ints (pred: 0/1)."""
+    Returns name -> unsigned numpy array of the raw results (pred: 0/1)."""
     arrays = {n: container(v, ty) for n, (ty, v) in ins.items()}
     n = len(next(iter(arrays.values())))
     assert all(len(a) == n for a in arrays.values()), "input arrays differ in length"
     results = {name: np.zeros(n, REG[ty][2]) for name, ty in outs.items()}
     text = elementwise(body, {k: t for k, (t, _) in ins.items()}, outs, decls=decls, globals_=globals_,
-                       funcs=funcs)
+                       funcs=funcs, target=target, scratch=scratch)
     launch(text, list(arrays.values()) + list(results.values()) + [np.uint32(n)],
-           grid=max(1, -(-n // block)), block=block)
-    return {name: [int(x) for x in a] for name, a in results.items()}
+           grid=max(1, -(-n // block)), block=block, gpu=emu.GPU(target))
+    return results
 
 
-def launch(text: str, args, grid=1, block=32, **kwargs):
-    """Launch the entry ``k`` of PTX ``text`` on the shared sm_80 GPU."""
-    return GPU.launch(emu.ptx_kernel(text, "k"), grid, block, args, **kwargs)
+def run(body: str, ins: dict, outs: dict, **options) -> dict:
+    """``run_arrays`` with the results as lists of Python ints."""
+    return {name: [int(x) for x in a] for name, a in run_arrays(body, ins, outs, **options).items()}
+
+
+def launch(text: str, args, grid=1, block=32, gpu=GPU, **kwargs):
+    """Launch the entry ``k`` of PTX ``text`` on ``gpu`` (the shared sm_80 GPU by default)."""
+    return gpu.launch(emu.ptx_kernel(text, "k"), grid, block, args, **kwargs)
 
 
 def _indent(text: str) -> str:

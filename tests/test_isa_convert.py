@@ -145,8 +145,8 @@ def test_float_narrowing_every_mode(src, dst, data):
     body, outs = [], {}
     for i, (mode, ftz, sat) in enumerate(variants):
         mods = f".{mode}" + (".ftz" if ftz else "") + (f".{sat}" if sat else "")
-        body.append(f"cvt{mods}.{dst}.{src} %o{i}, %a;")
-        outs[f"o{i}"] = REG[dst]
+        body.append(f"cvt{mods}.{dst}.{src} %out{i}, %a;")
+        outs[f"out{i}"] = REG[dst]
     got = run("\n".join(body), {"a": (REG[src], values)}, outs)
     for i, (mode, ftz, sat) in enumerate(variants):
         satv = {"": SAT_NONE, "sat": SAT_UNIT, "satfinite": SAT_FINITE, "relu": SAT_RELU}[sat]
@@ -154,7 +154,7 @@ def test_float_narrowing_every_mode(src, dst, data):
                           ftz_out=ftz and dst == "f32", sat=satv) for v in values]
         what = f"cvt.{mode}{'.ftz' if ftz else ''}{'.' + sat if sat else ''}.{dst}.{src}"
         # NaN by class, except .relu, whose NaN PTX defines as the canonical NaN
-        assert_bits_equal(got[f"o{i}"], want, what, None if sat == "relu" else FMT[dst], (values,))
+        assert_bits_equal(got[f"out{i}"], want, what, None if sat == "relu" else FMT[dst], (values,))
 
 
 @settings(max_examples=5, **SETTINGS)
@@ -163,13 +163,13 @@ def test_f32_to_tf32(values):
     """cvt.rna{.satfinite}.tf32.f32 and (sm_90) .rn/.rz: TF32 is the top 19 bits of an f32 word;
     the low 13 bits of the result are 0."""
     variants = [("rna", ""), ("rna", "satfinite"), ("rn", ""), ("rz", ""), ("rn", "relu")]
-    body = "\n".join(f"cvt.{m}{'.' + s if s else ''}.tf32.f32 %o{i}, %a;" for i, (m, s) in enumerate(variants))
-    got = run(body, {"a": ("f32", values)}, {f"o{i}": "b32" for i in range(len(variants))})
+    body = "\n".join(f"cvt.{m}{'.' + s if s else ''}.tf32.f32 %out{i}, %a;" for i, (m, s) in enumerate(variants))
+    got = run(body, {"a": ("f32", values)}, {f"out{i}": "b32" for i in range(len(variants))})
     for i, (mode, sat) in enumerate(variants):
         satv = {"": SAT_NONE, "satfinite": SAT_FINITE, "relu": SAT_RELU}[sat]
         want = [ref_float(v, FP32, TF32, ROUNDING_MODES[mode], sat=satv) for v in values]
-        assert all(int(g) & 0x1FFF == 0 for g in got[f"o{i}"])
-        assert_bits_equal(got[f"o{i}"], want, f"cvt.{mode}.{sat}.tf32.f32", None, (values,))
+        assert all(int(g) & 0x1FFF == 0 for g in got[f"out{i}"])
+        assert_bits_equal(got[f"out{i}"], want, f"cvt.{mode}.{sat}.tf32.f32", None, (values,))
 
 
 def test_widening_is_exact_exhaustive():
@@ -223,11 +223,11 @@ def test_f32x2_to_f16x2_packs_a_high():
     b = vals[::-1]
     forms = [("rn", "", "f16"), ("rz", "", "f16"), ("rn", "relu", "f16"), ("rn", "satfinite", "f16"),
              ("rn", "", "bf16"), ("rz", "relu", "bf16"), ("rn", "satfinite", "bf16")]
-    body = "\n".join(f"cvt.{m}{'.' + s if s else ''}.{t}x2.f32 %o{i}, %a, %b;" for i, (m, s, t) in enumerate(forms))
-    got = run(body, {"a": ("f32", a), "b": ("f32", b)}, {f"o{i}": "b32" for i in range(len(forms))})
+    body = "\n".join(f"cvt.{m}{'.' + s if s else ''}.{t}x2.f32 %out{i}, %a, %b;" for i, (m, s, t) in enumerate(forms))
+    got = run(body, {"a": ("f32", a), "b": ("f32", b)}, {f"out{i}": "b32" for i in range(len(forms))})
     for i, (mode, sat, t) in enumerate(forms):
         satv = {"": SAT_NONE, "satfinite": SAT_FINITE, "relu": SAT_RELU}[sat]
-        for x, y, g in zip(a, b, got[f"o{i}"]):
+        for x, y, g in zip(a, b, got[f"out{i}"]):
             hi = ref_float(x, FP32, FMT[t], ROUNDING_MODES[mode], sat=satv)
             lo = ref_float(y, FP32, FMT[t], ROUNDING_MODES[mode], sat=satv)
             assert_bits_equal([int(g) >> 16, int(g) & 0xFFFF], [hi, lo], f"cvt.{mode}.{sat}.{t}x2.f32",
@@ -258,9 +258,9 @@ def test_round_to_integral(ty, data):
     values = data.draw(st.lists(st.one_of(patterns(fmt), integral_edges(fmt)), min_size=N, max_size=N))
     variants = [(r, f, s) for r in ("rni", "rzi", "rmi", "rpi") for f in ((False, True) if ty == "f32" else (False,))
                 for s in (False, True)]
-    body = "\n".join(f"cvt.{r}{'.ftz' if f else ''}{'.sat' if s else ''}.{ty}.{ty} %o{i}, %a;"
+    body = "\n".join(f"cvt.{r}{'.ftz' if f else ''}{'.sat' if s else ''}.{ty}.{ty} %out{i}, %a;"
                      for i, (r, f, s) in enumerate(variants))
-    got = run(body, {"a": (REG[ty], values)}, {f"o{i}": REG[ty] for i in range(len(variants))})
+    got = run(body, {"a": (REG[ty], values)}, {f"out{i}": REG[ty] for i in range(len(variants))})
     for i, (irnd, ftz, sat) in enumerate(variants):
         want = []
         for v in values:
@@ -273,7 +273,7 @@ def test_round_to_integral(ty, data):
             x = Fraction(sig) * Fraction(2) ** exp
             r = round_integral(-x if sign else x, irnd)
             want.append(round_fraction(Fraction(r), fmt, negative=bool(sign), sat=SAT_UNIT if sat else 0))
-        assert_bits_equal(got[f"o{i}"], want, f"cvt.{irnd}{'.ftz' if ftz else ''}{'.sat' if sat else ''}.{ty}.{ty}",
+        assert_bits_equal(got[f"out{i}"], want, f"cvt.{irnd}{'.ftz' if ftz else ''}{'.sat' if sat else ''}.{ty}.{ty}",
                           fmt, (values,))
 
 
@@ -299,11 +299,11 @@ def test_float_to_int_every_mode_and_type(src, data):
     values = data.draw(st.lists(st.one_of(patterns(fmt), int_edges(fmt)), min_size=N, max_size=N))
     variants = [(r, t, f) for r in ("rni", "rzi", "rmi", "rpi") for t in INTS
                 for f in ((False, True) if src == "f32" else (False,))]
-    body = "\n".join(f"cvt.{r}{'.ftz' if f else ''}.{t}.{src} %o{i}, %a;" for i, (r, t, f) in enumerate(variants))
-    got = run(body, {"a": (REG[src], values)}, {f"o{i}": t for i, (_, t, _) in enumerate(variants)})
+    body = "\n".join(f"cvt.{r}{'.ftz' if f else ''}.{t}.{src} %out{i}, %a;" for i, (r, t, f) in enumerate(variants))
+    got = run(body, {"a": (REG[src], values)}, {f"out{i}": t for i, (_, t, _) in enumerate(variants)})
     for i, (irnd, ity, ftz) in enumerate(variants):
         want = [ref_int(v, src, irnd, ity, ftz) for v in values]
-        assert_bits_equal(got[f"o{i}"], want, f"cvt.{irnd}{'.ftz' if ftz else ''}.{ity}.{src}", None, (values,))
+        assert_bits_equal(got[f"out{i}"], want, f"cvt.{irnd}{'.ftz' if ftz else ''}.{ity}.{src}", None, (values,))
 
 
 def test_float_to_int_edges_and_extension():
@@ -368,11 +368,11 @@ def int_patterns(draw, ity: str):
 def test_int_to_float_every_mode(ity, data):
     values = data.draw(st.lists(int_patterns(ity), min_size=N, max_size=N))
     variants = [(d, m) for d in ("f64", "f32", "f16", "bf16") for m in ("rn", "rz", "rm", "rp")]
-    body = "\n".join(f"cvt.{m}.{d}.{ity} %o{i}, %a;" for i, (d, m) in enumerate(variants))
-    got = run(body, {"a": (ity, values)}, {f"o{i}": REG[d] for i, (d, _) in enumerate(variants)})
+    body = "\n".join(f"cvt.{m}.{d}.{ity} %out{i}, %a;" for i, (d, m) in enumerate(variants))
+    got = run(body, {"a": (ity, values)}, {f"out{i}": REG[d] for i, (d, _) in enumerate(variants)})
     for i, (dst, mode) in enumerate(variants):
         want = [round_fraction(Fraction(int_value(v, ity)), FMT[dst], ROUNDING_MODES[mode]) for v in values]
-        assert_bits_equal(got[f"o{i}"], want, f"cvt.{mode}.{dst}.{ity}", None, (values,))
+        assert_bits_equal(got[f"out{i}"], want, f"cvt.{mode}.{dst}.{ity}", None, (values,))
 
 
 def test_int64_to_half_is_one_rounding():

@@ -61,8 +61,8 @@ def _check_variants(ty, fmt, op, arity, tuples, variants):
     body, outs = [], {}
     for i, (mode, ftz, sat) in enumerate(variants):
         mods = (f".{mode}" if mode else "") + (".ftz" if ftz else "") + (".sat" if sat else "")
-        body.append(f"{op}{mods}.{ty} %o{i}, {regs};")
-        outs[f"o{i}"] = _reg(fmt)
+        body.append(f"{op}{mods}.{ty} %out{i}, {regs};")
+        outs[f"out{i}"] = _reg(fmt)
     ins = {name: (_reg(fmt), col) for name, col in zip("abc", cols)}
     got = run("\n".join(body), ins, outs)
     ref_op = "fma" if op == "mad" else op
@@ -71,7 +71,7 @@ def _check_variants(ty, fmt, op, arity, tuples, variants):
                 for t in tuples]
         what = f"{op}{'.' + mode if mode else ''}{'.ftz' if ftz else ''}{'.sat' if sat else ''}.{ty}"
         # f32: NaN must be exactly the canonical 0x7FFFFFFF (== the reference); f64: by class
-        assert_bits_equal(got[f"o{i}"], want, what, fmt if fmt is FP64 else None, cols)
+        assert_bits_equal(got[f"out{i}"], want, what, fmt if fmt is FP64 else None, cols)
 
 
 def _variants(modes, ftz=(False,), sat=(False,)):
@@ -159,13 +159,13 @@ def test_f32_nan_results_are_canonical():
     forms += [("div.approx", "div", 2), ("div.full", "div", 2), ("sqrt.approx", "sqrt", 1),
               ("rcp.approx", "rcp", 1), ("mad.rn.ftz", "fma", 3)]
     args = {1: "%a", 2: "%a, %b", 3: "%a, %b, %c"}
-    body = [f"{ins}.f32 %o{i}, {args[n]};" for i, (ins, _, n) in enumerate(forms)]
+    body = [f"{ins}.f32 %out{i}, {args[n]};" for i, (ins, _, n) in enumerate(forms)]
     body += ["fma.rn.sat.f32 %fsat, %a, %b, %c;", "add.sat.f32 %asat, %a, %b;"]
-    outs = {f"o{i}": "f32" for i in range(len(forms))}
+    outs = {f"out{i}": "f32" for i in range(len(forms))}
     outs.update(fsat="f32", asat="f32")
     got = run("\n".join(body), {"a": ("f32", a), "b": ("f32", b), "c": ("f32", c)}, outs)
     for i, (ins, op, n) in enumerate(forms):
-        for t, g in zip(cases, got[f"o{i}"]):
+        for t, g in zip(cases, got[f"out{i}"]):
             if reference_op(op, t[:n], FP32) == F32_NAN:
                 assert int(g) == F32_NAN, (ins, [hex(x) for x in t], hex(int(g)))
     assert all(int(g) == 0 for g in got["fsat"])            # every fma case above is NaN
