@@ -78,6 +78,10 @@ def test_corpus_is_seeded_and_follows_the_compute_capability():
     turing = corpus.build_corpus(seed=3, cc=(7, 5), scalars=64, mmas=6)
     assert "scalar/add_rn_bf16/x0" in hopper and "scalar/add_rn_bf16/x0" not in first
     assert "mma/mma_m16n8k32_f32_e4m3/a" in hopper and "mma/mma_m16n8k32_f32_e4m3/a" not in first
+    volta = corpus.build_corpus(seed=3, cc=(7, 0), scalars=64, mmas=6)     # m8n8k4: Volta's tensor cores only
+    assert "mma/mma_m8n8k4_col_row_f16_f16/a" in volta and "mma/mma_m16n8k16_f32_f16/a" not in volta
+    assert not any("m8n8k4" in key for key in {**first, **hopper, **turing})
+    assert volta["mma/mma_m8n8k4_f32_f16/a"].shape == (6, 4 * 8, 4)          # four 8x4 A per warp, stacked
     assert {k.split("/")[1] for k in turing if k.startswith("mma/")} == {"mma_m16n8k8_f32_f16", "mma_m16n8k8_f16_f16"}
 
 
