@@ -80,6 +80,7 @@ MAX_STACK = 64
 MAX_CALLS = 32
 SLICE = 100000               # instructions before a warp yields to the next (keeps progress fair)
 FULL = 0xFFFFFFFF
+N_SCRATCH = 4                # rows at the end of regs for the fast paths (see src_row)
 
 # per-CTA special register values (sreg array)
 SV_NTID_X, SV_NTID_Y, SV_NTID_Z = 0, 1, 2
@@ -220,6 +221,18 @@ def fma_f32_rn(a, b, c):
                 bits -= 1
             s = f64_from_bits(bits)
     return np.float32(s)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def f32_canonical(x):
+    """The bits of an f32 result (zero-extended), every NaN as the canonical 0x7FFFFFFF."""
+    return np.int64(0x7FFFFFFF) if x != x else f32_to_bits(x)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def f64_canonical(x):
+    """The bits of an f64 result, every NaN as the canonical 0x7FFFFFFFFFFFFFFF."""
+    return np.int64(0x7FFFFFFFFFFFFFFF) if x != x else f64_to_bits(x)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -428,7 +441,7 @@ def round_float_to_integral(x, rnd):
     return math.copysign(r, x) if r == 0.0 else r
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def compare(a, b, cmp, is_float, unsigned):
     """setp/set comparison of two numbers already decoded to float64 or int64."""
     if is_float:
@@ -1531,68 +1544,70 @@ def exec_carry(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w
 # ================================================================= fast paths
 # The semantic functions above read operands lane by lane; that is the readable
 # definition but costs ~1-2 µs per warp instruction. The hottest instructions
-# instead gather each operand for all 32 lanes at once (a register's 32 lanes
-# are contiguous in ``regs``), compute over whole rows, and scatter the result
-# under the active mask. Anything not handled here falls back to the
+# instead compute over whole 32-lane rows: a register's 32 lanes are contiguous
+# in ``regs``, so operands are read where they live and, when all 32 lanes are
+# active, the result is written straight into the destination register.
+# Immediates, negated predicates and results under a partial mask go through
+# N_SCRATCH rows at the end of ``regs`` (one array for everything, so every
+# loop is a plain row-to-row loop that LLVM vectorises). Offsets are unsigned
+# so that numba adds no negative-index wraparound. The small helpers are
+# inline="always": an out-of-line numba call passes each array as several
+# words and zeroes a return slot per call site on entry, which cost more than
+# the row loops themselves (SGEMM 12.0 -> 13.0 M warp instructions/s for
+# lane_offsets alone). Anything not handled here falls back to the
 # definitions above; the semantic tests run through both.
-@njit(cache=True, error_model="numpy", _nrt=False)
-def gather(okind, oval, regs, T, i, base, out, row):
-    """Operand i for the 32 lanes of the warp starting at thread base (raw 64-bit values), into out[row].
-
-    Indices are unsigned so that numba adds no negative-index wraparound and LLVM can vectorise."""
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def src_row(okind, oval, regs, T, i, base, row):
+    """Offset in regs of operand i's 32 lanes for the warp starting at thread base: the register
+    itself, or scratch row ``row`` filled with the immediate or the negated predicate."""
     k = okind[i]
-    r = np.uint64(row)
+    v = oval[i]
+    if k == L.OK_REG and v >= 0:
+        return np.uint64(v * T + base)
+    o = np.uint64(regs.shape[0] - (N_SCRATCH - row) * 32)
     if k == L.OK_REG:
-        v = oval[i]
-        if v >= 0:
-            o = np.uint64(v * T + base)
-            for lane in range(32):
-                ul = np.uint64(lane)
-                out[r, ul] = regs[o + ul]
-        else:
-            o = np.uint64((-1 - v) * T + base)
-            for lane in range(32):
-                ul = np.uint64(lane)
-                out[r, ul] = 1 - (regs[o + ul] & 1)
-    else:
-        x = oval[i]
-        for lane in range(32):
-            out[r, np.uint64(lane)] = x
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
-def scatter(okind, oval, regs, T, i, base, mask, values, row):
-    if okind[i] != L.OK_REG:
-        return
-    o = np.uint64(oval[i] * T + base)
-    r = np.uint64(row)
-    if mask == FULL:
+        p = np.uint64((-1 - v) * T + base)
         for lane in range(32):
             ul = np.uint64(lane)
-            regs[o + ul] = values[r, ul]
+            regs[o + ul] = 1 - (regs[p + ul] & 1)
     else:
         for lane in range(32):
-            if (mask >> lane) & 1:
-                ul = np.uint64(lane)
-                regs[o + ul] = values[r, ul]
+            regs[o + np.uint64(lane)] = v
+    return o
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def extend_row(x, row, nbytes, signed):
-    if nbytes >= 8:
+def dst_row(okind, oval, regs, T, i, base, mask):
+    """Offset in regs where a fast path writes destination i: the register itself when all 32
+    lanes write it, else the last scratch row (``commit`` then copies the active lanes).
+    A result is computed in one pass, lane by lane, so it may overwrite a source row."""
+    if mask == FULL and okind[i] == L.OK_REG:
+        return np.uint64(oval[i] * T + base)
+    return np.uint64(regs.shape[0] - 32)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def commit(okind, oval, regs, T, i, base, mask, o):
+    """Finish a result written at ``dst_row``: copy its active lanes from scratch into the register."""
+    if mask == FULL or okind[i] != L.OK_REG:
         return
-    sh = 64 - 8 * nbytes
-    if signed:
-        for lane in range(32):
-            x[row, lane] = (x[row, lane] << sh) >> sh
-    else:
-        m = (np.int64(1) << (8 * nbytes)) - 1
-        for lane in range(32):
-            x[row, lane] = x[row, lane] & m
+    r = np.uint64(oval[i] * T + base)
+    for lane in range(32):
+        if (mask >> lane) & 1:
+            ul = np.uint64(lane)
+            regs[r + ul] = regs[o + ul]
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf64):
+def extend(x, sh, signed):
+    """The low 64 - sh bits of x, sign- or zero-extended (sh = 64 - 8 * bytes)."""
+    if signed:
+        return (x << sh) >> sh
+    return np.int64(np.uint64(x << sh) >> np.uint64(sh))
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def exec_fast(op, code, pc, okind, oval, regs, T, base, mask):
     """Execute the instruction if it is one of the hot, simple cases; return whether it did."""
     ty = code[pc, L.F_TY]
     flags = code[pc, L.F_FLAGS]
@@ -1606,8 +1621,12 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf6
     if op == OP_MOV:
         if code[pc, L.F_SUB] != L.MOV_PLAIN or okind[s] == L.OK_SPECIAL:
             return False
-        gather(okind, oval, regs, T, s, base, tmp, 0)
-        scatter(okind, oval, regs, T, d, base, mask, tmp, 0)
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
+        for lane in range(32):
+            ul = np.uint64(lane)
+            regs[o + ul] = regs[a + ul]
+        commit(okind, oval, regs, T, d, base, mask, o)
         return True
     if ns > 0:
         if okind[s] == L.OK_SPECIAL or (ns > 1 and okind[s + 1] == L.OK_SPECIAL) or \
@@ -1615,174 +1634,205 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask, tmp, tmpf32, tmpf6
             return False
     if is_int and (op == OP_ADD or op == OP_SUB or op == OP_AND or op == OP_OR or op == OP_XOR
                    or op == OP_SHL or op == OP_SHR or op == OP_MUL or op == OP_MAD):
-        nbytes = 1 << (ty & 15)
-        signed = kind == L.TK_S
-        gather(okind, oval, regs, T, s, base, tmp, 0)
-        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
         sub = code[pc, L.F_SUB]
+        if (op == OP_MUL or op == OP_MAD) and sub == L.MUL_HI:
+            return False
+        bits = 8 << (ty & 15)
+        sh = 64 - bits
+        signed = kind == L.TK_S
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        b = src_row(okind, oval, regs, T, s + 1, base, 1)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
         if op == OP_ADD:
             for lane in range(32):
-                tmp[3, lane] = tmp[0, lane] + tmp[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = regs[a + ul] + regs[b + ul]
         elif op == OP_SUB:
             for lane in range(32):
-                tmp[3, lane] = tmp[0, lane] - tmp[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = regs[a + ul] - regs[b + ul]
         elif op == OP_AND:
             for lane in range(32):
-                tmp[3, lane] = tmp[0, lane] & tmp[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = regs[a + ul] & regs[b + ul]
         elif op == OP_OR:
             for lane in range(32):
-                tmp[3, lane] = tmp[0, lane] | tmp[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = regs[a + ul] | regs[b + ul]
         elif op == OP_XOR:
             for lane in range(32):
-                tmp[3, lane] = tmp[0, lane] ^ tmp[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = regs[a + ul] ^ regs[b + ul]
         elif op == OP_SHL:
-            bits = 8 * nbytes
             for lane in range(32):
-                sh = tmp[1, lane] & 0xFFFFFFFF
-                tmp[3, lane] = tmp[0, lane] << sh if sh < bits else 0
+                ul = np.uint64(lane)
+                n = regs[b + ul] & 0xFFFFFFFF
+                regs[o + ul] = regs[a + ul] << n if n < bits else 0
         elif op == OP_SHR:
-            bits = 8 * nbytes
-            extend_row(tmp, 0, nbytes, signed)
             if signed:
                 for lane in range(32):
-                    sh = tmp[1, lane] & 0xFFFFFFFF
-                    tmp[3, lane] = tmp[0, lane] >> (sh if sh < bits else bits - 1)
+                    ul = np.uint64(lane)
+                    n = regs[b + ul] & 0xFFFFFFFF
+                    regs[o + ul] = extend(regs[a + ul], sh, True) >> (n if n < bits else bits - 1)
             else:
                 for lane in range(32):
-                    sh = tmp[1, lane] & 0xFFFFFFFF
-                    tmp[3, lane] = np.int64(np.uint64(tmp[0, lane]) >> np.uint64(sh)) if sh < bits else 0
+                    ul = np.uint64(lane)
+                    n = regs[b + ul] & 0xFFFFFFFF
+                    x = np.uint64(extend(regs[a + ul], sh, False))
+                    regs[o + ul] = np.int64(x >> np.uint64(n)) if n < bits else 0
         else:  # mul / mad, .lo or .wide
-            if sub == L.MUL_HI:
-                return False
-            if sub == L.MUL_WIDE:
-                extend_row(tmp, 0, nbytes, signed)
-                extend_row(tmp, 1, nbytes, signed)
-            for lane in range(32):
-                tmp[3, lane] = tmp[0, lane] * tmp[1, lane]
-            if op == OP_MAD:
-                gather(okind, oval, regs, T, s + 2, base, tmp, 2)
+            if sub != L.MUL_WIDE:
+                sh = 0
+            if op == OP_MUL:
                 for lane in range(32):
-                    tmp[3, lane] += tmp[2, lane]
-        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
+                    ul = np.uint64(lane)
+                    regs[o + ul] = extend(regs[a + ul], sh, signed) * extend(regs[b + ul], sh, signed)
+            else:
+                c = src_row(okind, oval, regs, T, s + 2, base, 2)
+                for lane in range(32):
+                    ul = np.uint64(lane)
+                    regs[o + ul] = extend(regs[a + ul], sh, signed) * extend(regs[b + ul], sh, signed) \
+                        + regs[c + ul]
+        commit(okind, oval, regs, T, d, base, mask, o)
         return True
     if ty == L.TY_F32 and (op == OP_ADD or op == OP_SUB or op == OP_MUL or op == OP_FMA or op == OP_MAD) \
             and code[pc, L.F_RND] <= L.RND_RN:
-        gather(okind, oval, regs, T, s, base, tmp, 0)
-        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        b = src_row(okind, oval, regs, T, s + 1, base, 1)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
         if op == OP_ADD:
             for lane in range(32):
-                tmpf32[3, 2 * lane] = tmpf32[0, 2 * lane] + tmpf32[1, 2 * lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = f32_canonical(f32_from_bits(regs[a + ul]) + f32_from_bits(regs[b + ul]))
         elif op == OP_SUB:
             for lane in range(32):
-                tmpf32[3, 2 * lane] = tmpf32[0, 2 * lane] - tmpf32[1, 2 * lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = f32_canonical(f32_from_bits(regs[a + ul]) - f32_from_bits(regs[b + ul]))
         elif op == OP_MUL:
             for lane in range(32):
-                tmpf32[3, 2 * lane] = tmpf32[0, 2 * lane] * tmpf32[1, 2 * lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = f32_canonical(f32_from_bits(regs[a + ul]) * f32_from_bits(regs[b + ul]))
         else:
-            gather(okind, oval, regs, T, s + 2, base, tmp, 2)
+            c = src_row(okind, oval, regs, T, s + 2, base, 2)
             for lane in range(32):
-                tmpf32[3, 2 * lane] = fma_f32_rn(tmpf32[0, 2 * lane], tmpf32[1, 2 * lane], tmpf32[2, 2 * lane])
-        for lane in range(32):
-            x = tmpf32[3, 2 * lane]
-            tmp[3, lane] = 0x7FFFFFFF if x != x else tmp[3, lane] & 0xFFFFFFFF   # canonical NaN
-        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
+                ul = np.uint64(lane)
+                regs[o + ul] = f32_canonical(fma_f32_rn(f32_from_bits(regs[a + ul]), f32_from_bits(regs[b + ul]),
+                                                        f32_from_bits(regs[c + ul])))
+        commit(okind, oval, regs, T, d, base, mask, o)
         return True
     if ty == L.TY_F64 and (op == OP_ADD or op == OP_SUB or op == OP_MUL) and code[pc, L.F_RND] <= L.RND_RN:
-        gather(okind, oval, regs, T, s, base, tmp, 0)
-        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        b = src_row(okind, oval, regs, T, s + 1, base, 1)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
         if op == OP_ADD:
             for lane in range(32):
-                tmpf64[3, lane] = tmpf64[0, lane] + tmpf64[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = f64_canonical(f64_from_bits(regs[a + ul]) + f64_from_bits(regs[b + ul]))
         elif op == OP_SUB:
             for lane in range(32):
-                tmpf64[3, lane] = tmpf64[0, lane] - tmpf64[1, lane]
+                ul = np.uint64(lane)
+                regs[o + ul] = f64_canonical(f64_from_bits(regs[a + ul]) - f64_from_bits(regs[b + ul]))
         else:
             for lane in range(32):
-                tmpf64[3, lane] = tmpf64[0, lane] * tmpf64[1, lane]
-        for lane in range(32):
-            x = tmpf64[3, lane]
-            if x != x:
-                tmp[3, lane] = 0x7FFFFFFFFFFFFFFF
-        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
+                ul = np.uint64(lane)
+                regs[o + ul] = f64_canonical(f64_from_bits(regs[a + ul]) * f64_from_bits(regs[b + ul]))
+        commit(okind, oval, regs, T, d, base, mask, o)
         return True
     if op == OP_SELP:
-        gather(okind, oval, regs, T, s, base, tmp, 0)
-        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
-        gather(okind, oval, regs, T, s + 2, base, tmp, 2)
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        b = src_row(okind, oval, regs, T, s + 1, base, 1)
+        c = src_row(okind, oval, regs, T, s + 2, base, 2)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
         for lane in range(32):
-            tmp[3, lane] = tmp[0, lane] if tmp[2, lane] & 1 else tmp[1, lane]
-        scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
+            ul = np.uint64(lane)
+            regs[o + ul] = regs[a + ul] if regs[c + ul] & 1 else regs[b + ul]
+        commit(okind, oval, regs, T, d, base, mask, o)
         return True
     if op == OP_SETP and code[pc, L.F_AUX] == L.BOOL_NONE and code[pc, L.F_NDST] == 1:
         cmp = code[pc, L.F_SUB]
-        gather(okind, oval, regs, T, s, base, tmp, 0)
-        gather(okind, oval, regs, T, s + 1, base, tmp, 1)
         if is_int and cmp <= L.CMP_GE and not (kind != L.TK_S and cmp >= L.CMP_LT):
-            nbytes = 1 << (ty & 15)
-            extend_row(tmp, 0, nbytes, kind == L.TK_S)
-            extend_row(tmp, 1, nbytes, kind == L.TK_S)
+            sh = 64 - (8 << (ty & 15))
+            signed = kind == L.TK_S
+            a = src_row(okind, oval, regs, T, s, base, 0)
+            b = src_row(okind, oval, regs, T, s + 1, base, 1)
+            o = dst_row(okind, oval, regs, T, d, base, mask)
             for lane in range(32):
-                tmp[3, lane] = 1 if compare(tmp[0, lane], tmp[1, lane], cmp, False, False) else 0
-            scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
+                ul = np.uint64(lane)
+                q = compare(extend(regs[a + ul], sh, signed), extend(regs[b + ul], sh, signed), cmp, False, False)
+                regs[o + ul] = 1 if q else 0
+            commit(okind, oval, regs, T, d, base, mask, o)
             return True
         if ty == L.TY_F32:
+            a = src_row(okind, oval, regs, T, s, base, 0)
+            b = src_row(okind, oval, regs, T, s + 1, base, 1)
+            o = dst_row(okind, oval, regs, T, d, base, mask)
             for lane in range(32):
-                q = compare(np.float64(tmpf32[0, 2 * lane]), np.float64(tmpf32[1, 2 * lane]), cmp, True, False)
-                tmp[3, lane] = 1 if q else 0
-            scatter(okind, oval, regs, T, d, base, mask, tmp, 3)
+                ul = np.uint64(lane)
+                q = compare(np.float64(f32_from_bits(regs[a + ul])), np.float64(f32_from_bits(regs[b + ul])),
+                            cmp, True, False)
+                regs[o + ul] = 1 if q else 0
+            commit(okind, oval, regs, T, d, base, mask, o)
             return True
         return False
     if op == OP_CVT and code[pc, L.F_RND] < 0 and is_int:
         sty = code[pc, L.F_TY2]
         skind = sty >> 4
         if skind == L.TK_U or skind == L.TK_S or skind == L.TK_B:
-            gather(okind, oval, regs, T, s, base, tmp, 0)
-            extend_row(tmp, 0, 1 << (sty & 15), skind == L.TK_S)
-            extend_row(tmp, 0, 1 << (ty & 15), kind == L.TK_S)
-            scatter(okind, oval, regs, T, d, base, mask, tmp, 0)
+            ssh = 64 - (8 << (sty & 15))
+            dsh = 64 - (8 << (ty & 15))
+            a = src_row(okind, oval, regs, T, s, base, 0)
+            o = dst_row(okind, oval, regs, T, d, base, mask)
+            for lane in range(32):
+                ul = np.uint64(lane)
+                regs[o + ul] = extend(extend(regs[a + ul], ssh, skind == L.TK_S), dsh, kind == L.TK_S)
+            commit(okind, oval, regs, T, d, base, mask, o)
             return True
     return False
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
-def lane_offsets(pc, space, tmp, offset, total, base, mask, mlay, valid, err, is_write):
-    """Buffer offsets (tmp[2]) of one warp's accesses of ``total`` bytes at tmp[0] + offset;
-    False (and err set) on a fault.
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def lane_offsets(pc, space, regs, a, tmp, offset, total, base, mask, mlay, valid, err, is_write):
+    """Buffer offsets (tmp[2]) of one warp's accesses of ``total`` bytes at the addresses
+    regs[a:a+32] + offset; False (and err set) on a fault.
 
     Explicit state spaces check one window for all lanes; generic addresses
     pick their window lane by lane. Alignment is checked on the address
-    within the space (every window starts on a 256-byte boundary).
+    within the space (every window starts on a 256-byte boundary). Inactive
+    lanes get offset 0, so loads need no mask test.
     """
     align = total - 1
     used = space
-    if mask != FULL:
-        for lane in range(32):
-            tmp[2, lane] = 0        # inactive lanes read byte 0 of the buffer; loads need no mask test
     if space == L.SP_SHARED or space == L.SP_PARAM:
         lo = mlay[ML_SHARED_BASE] if space == L.SP_SHARED else mlay[ML_PARAM_BASE]
         limit = (mlay[ML_SHARED_SIZE] if space == L.SP_SHARED else mlay[ML_PARAM_SIZE]) - total
+        bad = np.int64(0)      # branch-free first pass over all lanes; the second finds the faulting lane
         for lane in range(32):
-            if (mask >> lane) & 1:
-                a = tmp[0, lane] + offset
-                if a < 0 or a > limit or (a & align) != 0:
-                    fault(err, L.ERR_OUT_OF_BOUNDS if (a < 0 or a > limit) else L.ERR_MISALIGNED, pc,
-                          base + lane, a, space, total, is_write)
+            x = regs[a + np.uint64(lane)] + offset
+            active = (mask >> lane) & 1
+            bad |= active & ((x < 0) | (x > limit) | ((x & align) != 0))
+            tmp[2, lane] = lo + x if active else 0
+        if bad:
+            for lane in range(32):
+                x = regs[a + np.uint64(lane)] + offset
+                if (mask >> lane) & 1 and (x < 0 or x > limit or (x & align) != 0):
+                    fault(err, L.ERR_OUT_OF_BOUNDS if (x < 0 or x > limit) else L.ERR_MISALIGNED, pc,
+                          base + lane, x, space, total, is_write)
                     return False
-                tmp[2, lane] = lo + a
         return True
     heap = mlay[ML_HEAP_SIZE] - total
     for lane in range(32):
+        tmp[2, lane] = 0
         if not (mask >> lane) & 1:
             continue
-        a = tmp[0, lane] + offset
+        x = regs[a + np.uint64(lane)] + offset
         if space == L.SP_GLOBAL or space == L.SP_CONST:
-            off = a - L.GLOBAL_BASE
+            off = x - L.GLOBAL_BASE
             if off < 0 or off > heap or valid[off] == 0 or valid[off + total - 1] == 0:
                 off = np.int64(-1)
         else:
-            off, used = resolve(space, a, total, base + lane, mlay, valid)
+            off, used = resolve(space, x, total, base + lane, mlay, valid)
         if off < 0 or (off & align) != 0:
-            fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, base + lane, a, used, total,
+            fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, base + lane, x, used, total,
                   is_write)
             return False
         tmp[2, lane] = off
@@ -1811,41 +1861,41 @@ def exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32
     vec = code[pc, L.F_VEC]
     total = nbytes * vec
     space = code[pc, L.F_SPACE]
+    sh = 64 - 8 * nbytes
     signed = (code[pc, L.F_TY] >> 4) == L.TK_S
     is_load = op == OP_LD
-    gather(okind, oval, regs, T, s, base, tmp, 0)
-    if not lane_offsets(pc, space, tmp, code[pc, L.F_OFFSET], total, base, mask, mlay, valid, err,
+    a = src_row(okind, oval, regs, T, s, base, 0)
+    if not lane_offsets(pc, space, regs, a, tmp, code[pc, L.F_OFFSET], total, base, mask, mlay, valid, err,
                         0 if is_load else 1):
         return False
-    for k in range(vec):
-        e = k * nbytes
-        if is_load:
-            if nbytes == 4:
-                for lane in range(32):
-                    tmp[1, lane] = m32[(tmp[2, lane] + e) >> 2]
-            elif nbytes == 8:
-                for lane in range(32):
-                    tmp[1, lane] = m64[(tmp[2, lane] + e) >> 3]
-            elif nbytes == 2:
-                for lane in range(32):
-                    tmp[1, lane] = m16[(tmp[2, lane] + e) >> 1]
-            else:
-                for lane in range(32):
-                    tmp[1, lane] = mem[tmp[2, lane] + e]
-            if signed:
-                extend_row(tmp, 1, nbytes, True)
-            scatter(okind, oval, regs, T, d + k, base, mask, tmp, 1)
-        else:
-            gather(okind, oval, regs, T, s + 1 + k, base, tmp, 1)
-            for lane in range(32):
-                if (mask >> lane) & 1:
-                    store(mem, m16, m32, m64, tmp[2, lane] + e, nbytes, tmp[1, lane])
     used = space
-    if space == L.SP_GENERIC:
+    if space == L.SP_GENERIC:      # before the loads, which may overwrite the address register
         lane0 = 0
         while not (mask >> lane0) & 1:
             lane0 += 1
-        used = space_of(space, tmp[0, lane0] + code[pc, L.F_OFFSET])
+        used = space_of(space, regs[a + np.uint64(lane0)] + code[pc, L.F_OFFSET])
+    for k in range(vec):
+        e = k * nbytes
+        if is_load:
+            o = dst_row(okind, oval, regs, T, d + k, base, mask)
+            if nbytes == 4:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = extend(np.int64(m32[(tmp[2, lane] + e) >> 2]), sh, signed)
+            elif nbytes == 8:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = m64[(tmp[2, lane] + e) >> 3]
+            elif nbytes == 2:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = extend(np.int64(m16[(tmp[2, lane] + e) >> 1]), sh, signed)
+            else:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = extend(np.int64(mem[tmp[2, lane] + e]), sh, signed)
+            commit(okind, oval, regs, T, d + k, base, mask, o)
+        else:
+            b = src_row(okind, oval, regs, T, s + 1 + k, base, 1)
+            for lane in range(32):
+                if (mask >> lane) & 1:
+                    store(mem, m16, m32, m64, tmp[2, lane] + e, nbytes, regs[b + np.uint64(lane)])
     if used == L.SP_GLOBAL or used == L.SP_CONST:
         if is_load:
             stats[ST_GLOBAL_LOAD_BYTES] += total * popc32(mask)
@@ -1931,12 +1981,13 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, t
     count = code[pc, L.F_VEC]
     trans = code[pc, L.F_SUB] == 1
     d = code[pc, L.F_DST]
-    gather(okind, oval, regs, T, code[pc, L.F_SRC], base, tmp, 0)
+    a = src_row(okind, oval, regs, T, code[pc, L.F_SRC], base, 0)
     providers = (np.int64(1) << (8 * count)) - 1 if count < 4 else FULL
-    if not lane_offsets(pc, code[pc, L.F_SPACE], tmp, code[pc, L.F_OFFSET], 16, base, providers, mlay, valid, err,
-                        0):
+    if not lane_offsets(pc, code[pc, L.F_SPACE], regs, a, tmp, code[pc, L.F_OFFSET], 16, base, providers, mlay,
+                        valid, err, 0):
         return False
     for i in range(count):
+        o = dst_row(okind, oval, regs, T, d + i, base, FULL)
         for lane in range(32):
             r = lane >> 2
             c = (lane & 3) * 2
@@ -1946,8 +1997,7 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, t
             else:
                 lo = m16[(tmp[2, 8 * i + r] + 2 * c) >> 1]
                 hi = m16[(tmp[2, 8 * i + r] + 2 * c + 2) >> 1]
-            tmp[1, lane] = np.int64(lo) | (np.int64(hi) << 16)
-        scatter(okind, oval, regs, T, d + i, base, FULL, tmp, 1)
+            regs[o + np.uint64(lane)] = np.int64(lo) | (np.int64(hi) << 16)
     stats[ST_SHARED_LOADS] += 1
     return True
 
@@ -2029,7 +2079,7 @@ def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, prin
 def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
              stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
              bar_arrived, bar_expected, bar_acc,
-             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32, rows_f64, budget,
+             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, budget,
              printmeta, printbuf, nprint, cta):
     base = w * 32
     executed = 0
@@ -2188,7 +2238,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                 if not exec_ldst_fast(pc, op, code, okind, oval, regs, T, base, emask, mem, m16, m32, m64,
                                       valid, mlay, stats, err, rows):
                     return R_ERROR
-            elif exec_fast(op, code, pc, okind, oval, regs, T, base, emask, rows, rows_f32, rows_f64):
+            elif exec_fast(op, code, pc, okind, oval, regs, T, base, emask):
                 pass
             elif (code[pc, L.F_FLAGS] & L.FL_CC) != 0 or op == OP_ADDC or op == OP_SUBC or op == OP_MADC:
                 exec_carry(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w, sreg)
@@ -2268,7 +2318,8 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
     """
     T = dims[3] * dims[4] * dims[5]
     nw = (T + 31) // 32
-    regs = np.zeros(n_slots * T + 32, dtype=np.int64)   # +32: a partial last warp gathers whole rows
+    # +32: a partial last warp reads whole rows; then the fast paths' scratch rows
+    regs = np.zeros(n_slots * T + 32 + N_SCRATCH * 32, dtype=np.int64)
     stk_pc = np.zeros((nw, MAX_STACK), dtype=np.int64)
     stk_rpc = np.zeros((nw, MAX_STACK), dtype=np.int64)
     stk_mask = np.zeros((nw, MAX_STACK), dtype=np.int64)
@@ -2284,9 +2335,7 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
     bar_expected = np.zeros(16, dtype=np.int64)
     bar_acc = np.zeros(16, dtype=np.int64)
     tmp = np.zeros(32, dtype=np.int64)
-    rows = np.zeros((4, 32), dtype=np.int64)          # gathered operand rows (exec_fast)
-    rows_f32 = rows.view(np.float32)                  # thread's f32 value at column 2*lane
-    rows_f64 = rows.view(np.float64)
+    rows = np.zeros((4, 32), dtype=np.int64)          # per-lane scratch (memory offsets, ldmatrix)
     sreg = np.zeros(N_SV, dtype=np.int64)
     sreg[SV_NTID_X] = dims[3]
     sreg[SV_NTID_Y] = dims[4]
@@ -2335,8 +2384,8 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
                 r = run_warp(w, code, okind, oval, of, regs, T, T, sreg,
                              stk_pc, stk_rpc, stk_mask, sps, call_ret, call_sp, exited, wstate, wbar, wbar_dst,
                              bar_arrived, bar_expected, bar_acc,
-                             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows, rows_f32,
-                             rows_f64, budget, printmeta, printbuf, nprint, cta)
+                             mem, m16, m32, m64, valid, mlay, stats, counts, err, tmp, rows,
+                             budget, printmeta, printbuf, nprint, cta)
                 if r == R_TENSOR:
                     # the tensor-core model runs in Python (object mode), which needs the runtime
                     # that the allocation-free run_warp is compiled without: the warp waits, and
