@@ -1,7 +1,10 @@
 """Lecture example: the classic 16x16 shared-memory tiled SGEMM, run on the emulator.
 
-No GPU needed: emu executes the kernel's PTX on the CPU and reports what it did.
+No GPU needed: emu executes the kernel's PTX on the CPU and reports what it did
+(printed, and plotted to out/01_tiled_gemm_report.png).
 """
+
+from pathlib import Path
 
 import numpy as np
 from numba import cuda, float32
@@ -44,6 +47,8 @@ blocks = (N + TPB - 1) // TPB
 run = gpu.launch(sgemm_tiled, grid=(blocks, blocks), block=(TPB, TPB), args=(A, B, C))
 
 print(run.report)                                # instructions, memory traffic, syncs...
+Path("out").mkdir(exist_ok=True)
+print("report plot:", run.report.plot(Path("out") / "01_tiled_gemm_report.png"))
 error = np.abs(C - A.astype(np.float64) @ B).max()
 print(f"max |C - A @ B| = {error:.2e}")
 assert error < 1e-3, "the kernel disagrees with numpy"

@@ -51,6 +51,11 @@ class Report:
         with open(path, "w") as f:
             json.dump(self.to_dict(), f, indent=2)
 
+    def plot(self, path):
+        """Save a picture of the report (needs matplotlib: ``pip install emu-gpu-emulator[report]``)."""
+        from .plot import plot_report
+        return plot_report(self, path)
+
     def __str__(self) -> str:
         grid = "×".join(map(str, self.grid))
         block = "×".join(map(str, self.block))
