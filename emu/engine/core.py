@@ -494,6 +494,13 @@ def compare(a, b, cmp, is_float, unsigned):
     return a >= b
 
 
+# The same comparison as an ordinary (out-of-line) call, for the per-lane fallback in
+# exec_compare: inlining it there at numba IR level bought no speed and cost compile time.
+@njit(cache=True, error_model="numpy", _nrt=False)
+def compare_call(a, b, cmp, is_float, unsigned):
+    return compare(a, b, cmp, is_float, unsigned)
+
+
 # ================================================================= arithmetic
 @njit(cache=True, error_model="numpy", _nrt=False)
 def exec_float32(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, mask):
@@ -694,9 +701,9 @@ def half_op(op, a, b, c, rnd, ftz, sat, is_bf16, nan_prop):
             x = np.float64(f32_from_bits(S.bf16_to_f32(a) if is_bf16 else S.f16_to_f32(a)))
             y = 2.0 ** x if op == OP_EX2 else math.tanh(x)
             if is_bf16:
-                rb = S.f64_to_bf16(f64_to_bits(y), L.RND_RN, 0)
+                rb = S.f64_to_bf16(f64_to_bits(y), L.RND_RN, int(0))
             else:
-                rb = S.f64_to_f16(f64_to_bits(y), L.RND_RN, 0)
+                rb = S.f64_to_f16(f64_to_bits(y), L.RND_RN, int(0))
             if ftz and (rb & inf) == 0:
                 rb = rb & 0x8000
             return rb
@@ -826,9 +833,9 @@ def exec_int(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, 
         elif op == OP_SAD:
             r = c + (a - b if a > b else b - a) if signed else c + (a - b if ult(b, a) else b - a)
         elif op == OP_DIV:
-            r = div_int(a, b, nbytes, signed, False)
+            r = div_int(a, b, nbytes, signed, bool(False))
         elif op == OP_REM:
-            r = div_int(a, b, nbytes, signed, True)
+            r = div_int(a, b, nbytes, signed, bool(True))
         elif op == OP_ABS:
             r = abs(a)
         elif op == OP_NEG:
@@ -1033,9 +1040,9 @@ def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg
                     x = np.float64(f32_from_bits(S.bf16_to_f32(ah)))
                     y = np.float64(f32_from_bits(S.bf16_to_f32(bh)))
                 if k == 0:
-                    r = compare(x, y, cmp, True, False)
+                    r = compare_call(x, y, cmp, True, False)
                 else:
-                    q = compare(x, y, cmp, True, False)
+                    q = compare_call(x, y, cmp, True, False)
         else:
             af, ai = rd_number(okind, oval, of, regs, T, s, t, lane, w, sreg, cty)
             bf, bi = rd_number(okind, oval, of, regs, T, s + 1, t, lane, w, sreg, cty)
@@ -1045,9 +1052,9 @@ def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg
                 af = 0.0 if abs(af) < tiny else af
                 bf = 0.0 if abs(bf) < tiny else bf
             if is_float:
-                r = compare(af, bf, cmp, True, False)
+                r = compare_call(af, bf, cmp, True, False)
             else:
-                r = compare(ai, bi, cmp, False, (cty >> 4) != L.TK_S)
+                r = compare_call(ai, bi, cmp, False, (cty >> 4) != L.TK_S)
             q = not r
         if boolop != L.BOOL_NONE:
             c = (rd(okind, oval, regs, T, s + 2, t, lane, w, sreg) & 1) == 1
@@ -1105,19 +1112,19 @@ def convert_one(v, dty, sty, rnd, flags):
     if not s_float:
         # integer -> float
         if dty == L.TY_F64:
-            return int_to_float_bits(v, skind == L.TK_S, sn, mode, True)
-        fbits = int_to_float_bits(v, skind == L.TK_S, sn, mode, False)
+            return int_to_float_bits(v, skind == L.TK_S, sn, mode, bool(True))
+        fbits = int_to_float_bits(v, skind == L.TK_S, sn, mode, bool(False))
         if dty == L.TY_F32:
             return fbits
-        x64 = int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RZ, True)
-        if int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RP, True) != \
-                int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RM, True):
+        x64 = int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RZ, bool(True))
+        if int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RP, bool(True)) != \
+                int_to_float_bits(v, skind == L.TK_S, sn, L.RND_RM, bool(True)):
             # inexact in f64 (64-bit integers): round to odd, so that the rounding to f16/bf16
             # below is the only one (truncation alone loses the sticky bits: double rounding)
             x64 |= 1
         if dty == L.TY_F16:
-            return np.int64(S.f64_to_f16(x64, mode, 0))
-        return np.int64(S.f64_to_bf16(x64, mode, 0))
+            return np.int64(S.f64_to_f16(x64, mode, int(0)))
+        return np.int64(S.f64_to_bf16(x64, mode, int(0)))
     # decode the float source
     if sty == L.TY_F32:
         x = np.float64(f32_from_bits(v))
@@ -1281,6 +1288,8 @@ def store(mem, m16, m32, m64, off, nbytes, value):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def fault(err, code, pc, t, addr, space, size, is_write):
+    # Callers write int(0), bool(False) ... for constant arguments here and elsewhere: numba
+    # compiles a callee once per argument-type signature, and a bare literal is a type of its own.
     err[L.E_CODE] = code
     err[L.E_PC] = pc
     err[L.E_THREAD] = t
@@ -1300,22 +1309,22 @@ def atomic_apply(sub, ty, old, b, c):
         if sub == L.ATOM_ADD:
             return f32_to_bits(x + y)
         if sub == L.ATOM_MIN:
-            return f32_to_bits(np.float32(fmin_ptx(x, y, False)))
+            return f32_to_bits(np.float32(fmin_ptx(x, y, bool(False))))
         if sub == L.ATOM_MAX:
-            return f32_to_bits(np.float32(fmax_ptx(x, y, False)))
+            return f32_to_bits(np.float32(fmax_ptx(x, y, bool(False))))
     elif ty == L.TY_F64:
         x = f64_from_bits(old)
         y = f64_from_bits(b)
         if sub == L.ATOM_ADD:
             return f64_to_bits(x + y)
         if sub == L.ATOM_MIN:
-            return f64_to_bits(fmin_ptx(x, y, False))
+            return f64_to_bits(fmin_ptx(x, y, bool(False)))
         if sub == L.ATOM_MAX:
-            return f64_to_bits(fmax_ptx(x, y, False))
+            return f64_to_bits(fmax_ptx(x, y, bool(False)))
     elif ty == L.TY_F16 and sub == L.ATOM_ADD:
-        return np.int64(S.f16_add(old & 0xFFFF, b & 0xFFFF, L.RND_RN, False, 0))
+        return np.int64(S.f16_add(old & 0xFFFF, b & 0xFFFF, L.RND_RN, bool(False), int(0)))
     elif ty == L.TY_BF16 and sub == L.ATOM_ADD:
-        return np.int64(S.bf16_add(old & 0xFFFF, b & 0xFFFF, L.RND_RN, False, 0))
+        return np.int64(S.bf16_add(old & 0xFFFF, b & 0xFFFF, L.RND_RN, bool(False), int(0)))
     signed = (ty >> 4) == L.TK_S
     if sub == L.ATOM_ADD:
         return old + b
@@ -1366,10 +1375,10 @@ def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg,
         addr = rd(okind, oval, regs, T, s, t, lane, w, sreg) + offset
         off, used = resolve(space, addr, nbytes, t, mlay, valid)
         if off < 0:
-            fault(err, L.ERR_OUT_OF_BOUNDS, pc, t, addr, used, nbytes, 1)
+            fault(err, L.ERR_OUT_OF_BOUNDS, pc, t, addr, used, nbytes, int(1))
             return False
         if off % nbytes != 0:
-            fault(err, L.ERR_MISALIGNED, pc, t, addr, used, nbytes, 1)
+            fault(err, L.ERR_MISALIGNED, pc, t, addr, used, nbytes, int(1))
             return False
         b = rd(okind, oval, regs, T, s + 1, t, lane, w, sreg)
         c = rd(okind, oval, regs, T, s + 2, t, lane, w, sreg) if ns > 2 else np.int64(0)
@@ -2023,11 +2032,11 @@ def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m6
     space = code[pc, L.F_SPACE]
     for lane in range(32):
         t = base + lane
-        addr = rd(okind, oval, regs, T, s, t, lane, 0, sreg) + code[pc, L.F_OFFSET]
-        stride = rd(okind, oval, regs, T, s + 1, t, lane, 0, sreg) & 0xFFFFFFFF
+        addr = rd(okind, oval, regs, T, s, t, lane, int(0), sreg) + code[pc, L.F_OFFSET]
+        stride = rd(okind, oval, regs, T, s + 1, t, lane, int(0), sreg) & 0xFFFFFFFF
         chunk = lane % groups
         for r_i in range(nregs):
-            value = np.int64(0) if is_load else rd(okind, oval, regs, T, s + 2 + r_i, t, lane, 0, sreg)
+            value = np.int64(0) if is_load else rd(okind, oval, regs, T, s + 2 + r_i, t, lane, int(0), sreg)
             for half in range(per_reg):
                 idx = chunk * per_lane + r_i * per_reg + half
                 r = idx // cols
@@ -2064,7 +2073,7 @@ def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, prin
     printmeta[k, 2] = t
     n = 0
     if args != 0:
-        off, space = resolve(L.SP_GENERIC, args, 1, t, mlay, valid)
+        off, space = resolve(L.SP_GENERIC, args, int(1), t, mlay, valid)
         if off >= 0:
             limit = mem.shape[0]
             if space == L.SP_LOCAL:
@@ -2096,7 +2105,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
         if executed >= SLICE:
             return R_SLICE
         if stats[ST_WARP_INSTRUCTIONS] >= budget:
-            fault(err, L.ERR_BUDGET, pc, base, 0, 0, 0, 0)
+            fault(err, L.ERR_BUDGET, pc, base, int(0), int(0), int(0), int(0))
             return R_ERROR
         executed += 1
         op = code[pc, L.F_OP]
@@ -2127,7 +2136,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                 stats[ST_DIVERGENT_BRANCHES] += 1
                 join = code[pc, L.F_RECONV]
                 if sp + 2 >= MAX_STACK:
-                    fault(err, L.ERR_CALL_DEPTH, pc, base, 0, 0, 0, 0)
+                    fault(err, L.ERR_CALL_DEPTH, pc, base, int(0), int(0), int(0), int(0))
                     return R_ERROR
                 if join == L.PC_NEVER or join == stk_rpc[w, sp]:
                     # both paths end where the current entry ends: replace it
@@ -2170,11 +2179,11 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                                       printmeta, printbuf, nprint, err)
             else:
                 if emask != mask:
-                    fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
+                    fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
                     return R_ERROR
                 csp = call_sp[w]
                 if csp >= MAX_CALLS:
-                    fault(err, L.ERR_CALL_DEPTH, pc, base, 0, 0, 0, 0)
+                    fault(err, L.ERR_CALL_DEPTH, pc, base, int(0), int(0), int(0), int(0))
                     return R_ERROR
                 call_ret[w, csp] = pc + 1
                 call_sp[w] = csp + 1
@@ -2184,16 +2193,16 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                 lane0 = 0
                 while not (emask >> lane0) & 1:
                     lane0 += 1
-                fault(err, L.ERR_TRAP, pc, base + lane0, 0, 0, 0, 0)
+                fault(err, L.ERR_TRAP, pc, base + lane0, int(0), int(0), int(0), int(0))
                 return R_ERROR
         elif op == OP_BAR or op == OP_BARRIER:
             sub = code[pc, L.F_SUB]
             if sub != L.BAR_WARP_SYNC and emask != 0:
                 stats[ST_BARRIERS] += 1
                 s = code[pc, L.F_SRC]
-                bid = rd(okind, oval, regs, T, s + 1, base, 0, w, sreg) & 15
+                bid = rd(okind, oval, regs, T, s + 1, base, int(0), w, sreg) & 15
                 if okind[s + 2] != L.OK_NONE:
-                    bar_expected[bid] = rd(okind, oval, regs, T, s + 2, base, 0, w, sreg)
+                    bar_expected[bid] = rd(okind, oval, regs, T, s + 2, base, int(0), w, sreg)
                 bar_arrived[bid] += popc32(emask)
                 if sub == L.BAR_RED_POPC or sub == L.BAR_RED_AND or sub == L.BAR_RED_OR:
                     for lane in range(32):
@@ -2214,13 +2223,13 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
             pass
         elif op == OP_LDMATRIX:
             if emask != FULL:
-                fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
+                fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
                 return R_ERROR
             if not exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, rows, stats):
                 return R_ERROR
         elif op == OP_WMMA:
             if emask != FULL:
-                fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)
+                fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
                 return R_ERROR
             if code[pc, L.F_SUB] == 4:
                 return R_TENSOR
@@ -2229,7 +2238,7 @@ def run_warp(w, code, okind, oval, of, regs, T, nthreads, sreg,
                 return R_ERROR
         elif op == OP_MMA:
             if emask != FULL:
-                fault(err, L.ERR_UNSUPPORTED, pc, base, 0, 0, 0, 0)    # .aligned: all 32 lanes, converged
+                fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))    # .aligned: all 32 lanes, converged
                 return R_ERROR
             return R_TENSOR
         elif emask != 0:
@@ -2403,7 +2412,7 @@ def run_grid(code, okind, oval, of, n_slots, dims, cta_begin, cta_end, n_sms,
                 # every live warp waits at a barrier that can no longer complete
                 for w in range(nw):
                     if wstate[w] == W_BARRIER:
-                        fault(err, L.ERR_DEADLOCK, stk_pc[w, sps[w]] - 1, w * 32, 0, 0, 0, 0)
+                        fault(err, L.ERR_DEADLOCK, stk_pc[w, sps[w]] - 1, w * 32, int(0), int(0), int(0), int(0))
                         err[L.E_INFO] = wbar[w]
                         err[L.E_SIZE] = bar_arrived[wbar[w]]
                         break

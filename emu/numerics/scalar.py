@@ -316,7 +316,7 @@ def _round_pack(sign, m, e, sticky, P, rmode, ftz, sat):
                   or (rmode == ROUND_RP and sign == 1))
         if to_max:
             return P[10] | _sign_bit(sign, P)
-        return _inf_out(sign, P, SAT_NONE)
+        return _inf_out(sign, P, int(SAT_NONE))
     # 6. Encode. The biased exponent field is q + fb + bias for a normal number; writing
     #    ((q + fb + bias - 1) << fb) + sig lets the implicit bit of sig add the 1, and gives
     #    field 0 for a subnormal (q = emin - fb, no implicit bit):
@@ -327,6 +327,7 @@ def _round_pack(sign, m, e, sticky, P, rmode, ftz, sat):
 # ================================================================ conversions
 @njit(cache=True)
 def _convert(bits, S, D, rmode, ftz_in, ftz_out, sat):
+    rmode, ftz_out, sat = int(rmode), bool(ftz_out), int(sat)   # not literals (see _add)
     kind, sign, m, e = _unpack(bits, S)
     if kind == _NAN:
         return _nan_out(D, sat)
@@ -334,7 +335,7 @@ def _convert(bits, S, D, rmode, ftz_in, ftz_out, sat):
         return _inf_out(sign, D, sat)
     if ftz_in and m < (1 << S[0]):
         m = 0
-    return _round_pack(sign, m, e, False, D, rmode, ftz_out, sat)
+    return _round_pack(sign, m, e, bool(False), D, rmode, ftz_out, sat)
 
 
 @njit(cache=True)
@@ -492,6 +493,7 @@ def _zero_sum_sign(sa, sb, rmode):
 
 @njit(cache=True)
 def _add(a, b, negate_b, P, rmode, ftz, sat):
+    rmode, ftz, sat = int(rmode), bool(ftz), int(sat)   # not literals: one compiled callee per format
     ka, sa, ma, ea = _unpack(a, P)
     kb, sb, mb, eb = _unpack(b, P)
     sb ^= negate_b
@@ -510,10 +512,10 @@ def _add(a, b, negate_b, P, rmode, ftz, sat):
             mb = 0
     if ma == 0 or mb == 0:
         if ma == 0 and mb == 0:
-            return _round_pack(_zero_sum_sign(sa, sb, rmode), 0, 0, False, P, rmode, ftz, sat)
+            return _round_pack(_zero_sum_sign(sa, sb, rmode), int(0), int(0), bool(False), P, rmode, ftz, sat)
         if ma == 0:
-            return _round_pack(sb, mb, eb, False, P, rmode, ftz, sat)
-        return _round_pack(sa, ma, ea, False, P, rmode, ftz, sat)
+            return _round_pack(sb, mb, eb, bool(False), P, rmode, ftz, sat)
+        return _round_pack(sa, ma, ea, bool(False), P, rmode, ftz, sat)
     ma, ea = _normalise(ma, ea)
     mb, eb = _normalise(mb, eb)
     if eb > ea or (eb == ea and mb > ma):           # make |a| >= |b|
@@ -534,12 +536,13 @@ def _add(a, b, negate_b, P, rmode, ftz, sat):
         # a - (small + δ) = (a - small - 1) + (1 - δ), and 1 - δ is again in (0, 1).
         m = big - small - (1 if sticky else 0)
         if m == 0:
-            return _round_pack(_zero_sum_sign(0, 1, rmode), 0, 0, False, P, rmode, ftz, sat)
+            return _round_pack(_zero_sum_sign(0, 1, rmode), int(0), int(0), bool(False), P, rmode, ftz, sat)
     return _round_pack(sa, m, ea - 8, sticky, P, rmode, ftz, sat)
 
 
 @njit(cache=True)
 def _mul(a, b, P, rmode, ftz, sat):
+    rmode, ftz, sat = int(rmode), bool(ftz), int(sat)   # not literals: one compiled callee per format
     ka, sa, ma, ea = _unpack(a, P)
     kb, sb, mb, eb = _unpack(b, P)
     sign = sa ^ sb
@@ -555,7 +558,7 @@ def _mul(a, b, P, rmode, ftz, sat):
             return _nan_out(P, sat)                   # inf * 0
         return _inf_out(sign, P, sat)
     if ma == 0 or mb == 0:
-        return _round_pack(sign, 0, 0, False, P, rmode, ftz, sat)
+        return _round_pack(sign, int(0), int(0), bool(False), P, rmode, ftz, sat)
     ma, ea = _normalise(ma, ea)
     mb, eb = _normalise(mb, eb)
     hi, lo = _mul53(ma, mb)
@@ -568,6 +571,7 @@ def _fma(a, b, c, P, rmode, ftz, sat):
     """a * b + c with one rounding: the exact product (two limbs) and c are aligned in a
     120-bit window whose top is the larger operand; the smaller one may leave a sticky
     bit, which only happens when it lies at least 12 bits below the larger."""
+    rmode, ftz, sat = int(rmode), bool(ftz), int(sat)   # not literals: one compiled callee per format
     ka, sa, ma, ea = _unpack(a, P)
     kb, sb, mb, eb = _unpack(b, P)
     kc, sc, mc, ec = _unpack(c, P)
@@ -591,8 +595,8 @@ def _fma(a, b, c, P, rmode, ftz, sat):
         return _inf_out(sc, P, sat)
     if ma == 0 or mb == 0:
         if mc == 0:
-            return _round_pack(_zero_sum_sign(sp, sc, rmode), 0, 0, False, P, rmode, ftz, sat)
-        return _round_pack(sc, mc, ec, False, P, rmode, ftz, sat)
+            return _round_pack(_zero_sum_sign(sp, sc, rmode), int(0), int(0), bool(False), P, rmode, ftz, sat)
+        return _round_pack(sc, mc, ec, bool(False), P, rmode, ftz, sat)
     ma, ea = _normalise(ma, ea)
     mb, eb = _normalise(mb, eb)
     phi, plo = _mul53(ma, mb)
@@ -617,13 +621,14 @@ def _fma(a, b, c, P, rmode, ftz, sat):
         if sticky:                                    # borrow for the fraction δ (see _add)
             whi, wlo = _sub2(whi, wlo, 0, 1)
         if whi == 0 and wlo == 0:
-            return _round_pack(_zero_sum_sign(0, 1, rmode), 0, 0, False, P, rmode, ftz, sat)
+            return _round_pack(_zero_sum_sign(0, 1, rmode), int(0), int(0), bool(False), P, rmode, ftz, sat)
     m, e, low_sticky = _to62(whi, wlo, base)
     return _round_pack(sign, m, e, sticky or low_sticky, P, rmode, ftz, sat)
 
 
 @njit(cache=True)
 def _div(a, b, P, rmode, ftz, sat):
+    rmode, ftz, sat = int(rmode), bool(ftz), int(sat)   # not literals: one compiled callee per format
     ka, sa, ma, ea = _unpack(a, P)
     kb, sb, mb, eb = _unpack(b, P)
     sign = sa ^ sb
@@ -639,13 +644,13 @@ def _div(a, b, P, rmode, ftz, sat):
             return _nan_out(P, sat)
         return _inf_out(sign, P, sat)
     if kb == _INF:
-        return _round_pack(sign, 0, 0, False, P, rmode, ftz, sat)
+        return _round_pack(sign, int(0), int(0), bool(False), P, rmode, ftz, sat)
     if mb == 0:
         if ma == 0:
             return _nan_out(P, sat)                   # 0 / 0
         return _inf_out(sign, P, sat)
     if ma == 0:
-        return _round_pack(sign, 0, 0, False, P, rmode, ftz, sat)
+        return _round_pack(sign, int(0), int(0), bool(False), P, rmode, ftz, sat)
     ma, ea = _normalise(ma, ea)
     mb, eb = _normalise(mb, eb)
     # Restoring long division: q = floor(ma * 2^61 / mb), 61 or 62 bits; the remainder is sticky.
@@ -662,17 +667,18 @@ def _div(a, b, P, rmode, ftz, sat):
 
 @njit(cache=True)
 def _sqrt(a, P, rmode, ftz, sat):
+    rmode, ftz, sat = int(rmode), bool(ftz), int(sat)   # not literals: one compiled callee per format
     ka, sa, ma, ea = _unpack(a, P)
     if ka == _NAN:
         return _nan_out(P, sat)
     if ftz and ma < (1 << P[0]):
         ma = 0
     if ka == _FINITE and ma == 0:
-        return _round_pack(sa, 0, 0, False, P, rmode, ftz, sat)   # sqrt(-0) = -0
+        return _round_pack(sa, int(0), int(0), bool(False), P, rmode, ftz, sat)   # sqrt(-0) = -0
     if sa:
         return _nan_out(P, sat)
     if ka == _INF:
-        return _inf_out(0, P, sat)
+        return _inf_out(int(0), P, sat)
     ma, ea = _normalise(ma, ea)
     if ea & 1:                                        # make the exponent even
         ma <<= 1
@@ -690,7 +696,7 @@ def _sqrt(a, P, rmode, ftz, sat):
         if rem >= trial:
             rem -= trial
             root |= 1
-    return _round_pack(0, root, ea // 2 - 33, rem != 0, P, rmode, ftz, sat)
+    return _round_pack(int(0), root, ea // 2 - 33, rem != 0, P, rmode, ftz, sat)
 
 
 @njit(cache=True)
@@ -703,7 +709,7 @@ def _minmax(a, b, P, want_max):
         return a
     # Order on sign-magnitude patterns: negative patterns map below all positive ones,
     # and -0 (key -1) sits just below +0 (key 0).
-    sign_bit = _sign_bit(1, P)
+    sign_bit = _sign_bit(int(1), P)
     ia = np.int64(a)
     ib = np.int64(b)
     key_a = -(ia & (sign_bit - 1)) - 1 if ia & sign_bit else ia
@@ -716,12 +722,12 @@ def _minmax(a, b, P, want_max):
 # ================================================================ FP16
 @njit(cache=True)
 def f16_add(a, b, rmode, ftz, sat):
-    return _add(a, b, 0, _P_FP16, rmode, ftz, sat)
+    return _add(a, b, int(0), _P_FP16, rmode, ftz, sat)
 
 
 @njit(cache=True)
 def f16_sub(a, b, rmode, ftz, sat):
-    return _add(a, b, 1, _P_FP16, rmode, ftz, sat)
+    return _add(a, b, int(1), _P_FP16, rmode, ftz, sat)
 
 
 @njit(cache=True)
@@ -759,12 +765,12 @@ def f16_abs(a):
 # ================================================================ BF16
 @njit(cache=True)
 def bf16_add(a, b, rmode, ftz, sat):
-    return _add(a, b, 0, _P_BF16, rmode, ftz, sat)
+    return _add(a, b, int(0), _P_BF16, rmode, ftz, sat)
 
 
 @njit(cache=True)
 def bf16_sub(a, b, rmode, ftz, sat):
-    return _add(a, b, 1, _P_BF16, rmode, ftz, sat)
+    return _add(a, b, int(1), _P_BF16, rmode, ftz, sat)
 
 
 @njit(cache=True)
@@ -800,12 +806,12 @@ def bf16_abs(a):
 # ================================================================ FP32 (directed rounding; RN too)
 @njit(cache=True)
 def f32_add(a, b, rmode, ftz, sat):
-    return _add(a, b, 0, _P_FP32, rmode, ftz, sat)
+    return _add(a, b, int(0), _P_FP32, rmode, ftz, sat)
 
 
 @njit(cache=True)
 def f32_sub(a, b, rmode, ftz, sat):
-    return _add(a, b, 1, _P_FP32, rmode, ftz, sat)
+    return _add(a, b, int(1), _P_FP32, rmode, ftz, sat)
 
 
 @njit(cache=True)
@@ -833,18 +839,18 @@ def f32_sqrt(a, rmode, ftz):
 @njit(cache=True)
 def f32_rcp(a, rmode, ftz):
     """rcp.rnd{.ftz}.f32: correctly rounded 1/a."""
-    return _div(0x3F800000, a, _P_FP32, rmode, ftz, SAT_NONE)
+    return _div(int(0x3F800000), a, _P_FP32, rmode, ftz, SAT_NONE)
 
 
 # ================================================================ FP64
 @njit(cache=True)
 def f64_add(a, b, rmode):
-    return np.uint64(_add(a, b, 0, _P_FP64, rmode, False, SAT_NONE))
+    return np.uint64(_add(a, b, int(0), _P_FP64, rmode, False, SAT_NONE))
 
 
 @njit(cache=True)
 def f64_sub(a, b, rmode):
-    return np.uint64(_add(a, b, 1, _P_FP64, rmode, False, SAT_NONE))
+    return np.uint64(_add(a, b, int(1), _P_FP64, rmode, False, SAT_NONE))
 
 
 @njit(cache=True)
@@ -869,4 +875,4 @@ def f64_sqrt(a, rmode):
 
 @njit(cache=True)
 def f64_rcp(a, rmode):
-    return np.uint64(_div(0x3FF0000000000000, a, _P_FP64, rmode, False, SAT_NONE))
+    return np.uint64(_div(int(0x3FF0000000000000), a, _P_FP64, rmode, False, SAT_NONE))
