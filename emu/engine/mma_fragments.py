@@ -12,14 +12,18 @@ import functools
 
 import numpy as np
 
-from emu.isa.fragments import LAYOUTS, SHAPES
+from emu.isa.fragments import LAYOUTS, MODEL_FORMAT, SHAPES
 from emu.numerics.mma import mma_bits
 
 INPUT_TYPES = ("f16", "bf16", "tf32", "e4m3", "e5m2")   # F_TY2 of a decoded mma
 ACCUMULATORS = ("f32", "f16")                           # F_TY of a decoded mma (C and D)
-PTX_TO_MODEL = {"f16": "fp16", "bf16": "bf16", "tf32": "tf32", "e4m3": "e4m3", "e5m2": "e5m2", "f32": "fp32"}
 ARCH_OF_CC = {70: "sm_70", 72: "sm_70", 75: "sm_75", 80: "sm_80", 86: "sm_80", 87: "sm_80", 89: "sm_89",
               90: "sm_90", 100: "sm_100"}
+
+
+def _arch(cc: int) -> str:
+    """The tensor-core model of compute capability ``cc`` (e.g. 86 -> "sm_80")."""
+    return ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
 
 
 def _unpack(regs: np.ndarray, bits: int) -> np.ndarray:
@@ -79,8 +83,8 @@ def execute(shape_id: int, layout_code: int, in_code: int, acc_code: int, cc: in
     A = _matrices(_unpack(a_regs & 0xFFFFFFFF, bits), a_map, (q, shape.m, shape.k), bits)
     B = _matrices(_unpack(b_regs & 0xFFFFFFFF, bits), b_map, (q, shape.k, shape.n), bits)
     C = _matrices(_unpack(c_regs & 0xFFFFFFFF, acc_bits), c_map, (q, shape.m, shape.n), acc_bits)
-    arch = ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
-    D = mma_bits(A, B, C, arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[acc])
+    arch = _arch(cc)
+    D = mma_bits(A, B, C, arch=arch, input=MODEL_FORMAT[in_type], accumulate=MODEL_FORMAT[acc])
     d_el = D[:, c_map[..., 0], c_map[..., 1], c_map[..., 2]].reshape(d_regs.shape[0], -1)
     d_regs[:, :] = _pack(d_el.astype(np.int64), acc_bits)
 
@@ -122,8 +126,8 @@ def execute_wmma(shape_id: int, in_code: int, acc_code: int, cc: int,
     B = _wmma_matrices(b_regs, k, n, in_bits)
     C = _wmma_matrices(c_regs, m, n, acc_bits)
     narrow = np.uint32 if in_bits == 32 else np.uint16
-    arch = ARCH_OF_CC.get(cc, "sm_90" if cc > 90 else "sm_80")
+    arch = _arch(cc)
     D = mma_bits(A.astype(narrow), B.astype(narrow), C.astype(np.uint16 if acc_bits == 16 else np.uint32),
-                 arch=arch, input=PTX_TO_MODEL[in_type], accumulate=PTX_TO_MODEL[acc]).astype(np.int64)
+                 arch=arch, input=MODEL_FORMAT[in_type], accumulate=MODEL_FORMAT[acc]).astype(np.int64)
     flat = D.reshape(d_regs.shape[0], -1)                # C/D tiles: exactly one copy over each warp's 32 lanes
     d_regs[:, :] = _pack(flat, 16) if acc_bits == 16 else flat

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emu.isa.fragments import LAYOUTS, MmaShape, shape_of
+from emu.isa.fragments import LAYOUTS, MODEL_FORMAT, MmaShape, shape_of
 
 from ._asm import AsmOp, make_intrinsic
-
-MODEL_FORMAT = {"f16": "fp16", "bf16": "bf16", "tf32": "tf32", "e4m3": "e4m3", "e5m2": "e5m2", "f32": "fp32"}
 
 
 @dataclass(frozen=True)
