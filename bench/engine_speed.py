@@ -47,14 +47,14 @@ start, cpu_start = time.perf_counter(), time.process_time()
 import json
 import numpy as np
 import emu
-from emu.engine import core
+from emu.engine import control
 from kernels.elementwise import vector_add
 a = np.arange(1024, dtype=np.float32)
 out = np.zeros_like(a)
 emu.GPU("sm_80").launch(vector_add, grid=8, block=128, args=(a, a, out))
 seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 assert (out == 2 * a).all()
-stats = core.run_grid.stats
+stats = control.run_grid.stats
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds,
                   "engine_cache_hits": sum(stats.cache_hits.values()),
                   "engine_cache_misses": sum(stats.cache_misses.values())}))

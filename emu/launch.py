@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emu.arch.presets import GPUPreset, get_preset
-from emu.engine import core
+from emu.engine import control
 from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
@@ -163,14 +163,14 @@ class GPU:
         _write_params(mem, memory.layout["param_base"], program, param_values)
 
         lay = memory.layout
-        mlay = np.zeros(core.N_ML, dtype=np.int64)
-        mlay[core.ML_PARAM_BASE], mlay[core.ML_PARAM_SIZE] = lay["param_base"], lay["param_size"]
-        mlay[core.ML_SHARED_BASE], mlay[core.ML_SHARED_SIZE] = lay["shared_base"], shared_total
-        mlay[core.ML_LOCAL_BASE], mlay[core.ML_LOCAL_SIZE] = lay["local_base"], lay["local_size"]
-        mlay[core.ML_HEAP_SIZE] = lay["heap_size"]
+        mlay = np.zeros(L.N_ML, dtype=np.int64)
+        mlay[L.ML_PARAM_BASE], mlay[L.ML_PARAM_SIZE] = lay["param_base"], lay["param_size"]
+        mlay[L.ML_SHARED_BASE], mlay[L.ML_SHARED_SIZE] = lay["shared_base"], shared_total
+        mlay[L.ML_LOCAL_BASE], mlay[L.ML_LOCAL_SIZE] = lay["local_base"], lay["local_size"]
+        mlay[L.ML_HEAP_SIZE] = lay["heap_size"]
         cc = self.preset.cc[0] * 10 + self.preset.cc[1]
         dims = np.array([*grid, *block, int(shared_mem), shared_total, cc], dtype=np.int64)
-        stats = np.zeros(core.N_STATS, dtype=np.int64)
+        stats = np.zeros(L.N_STATS, dtype=np.int64)
         counts = np.zeros(len(program.code), dtype=np.int64)
         err = np.zeros(L.N_ERR, dtype=np.int64)
         printmeta = np.zeros((PRINT_RECORDS, 4), dtype=np.int64)
@@ -179,12 +179,12 @@ class GPU:
         n_ctas = grid[0] * grid[1] * grid[2]
 
         def run_ctas(first: int, last: int) -> None:
-            core.run_grid(program.code, program.opnd_kind, program.opnd_val, program.opnd_f, program.n_slots,
+            control.run_grid(program.code, program.opnd_kind, program.opnd_val, program.opnd_f, program.n_slots,
                           dims, first, last, self.preset.sm_count,
                           mem, mem.view(np.uint16), mem.view(np.uint32), mem.view(np.int64), memory.valid, mlay,
                           stats, counts, err, budget, printmeta, printbuf, nprint)
 
-        if not getattr(core.run_grid, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
+        if not getattr(control.run_grid, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
             run_ctas(0, 0)          # load (or, the first time ever, compile) the engine outside the timing
         start = time.perf_counter()
         run_ctas(0, n_ctas)
@@ -361,16 +361,16 @@ def _report(compiled, preset, grid, block, stats, counts, program, elapsed) -> R
     hot = sorted(by_line.items(), key=lambda kv: -kv[1])[:10]
     return Report(
         kernel=compiled.name, gpu=f"{preset.name} ({preset.sm})", grid=grid, block=block,
-        warp_instructions=int(stats[core.ST_WARP_INSTRUCTIONS]),
-        thread_instructions=int(stats[core.ST_THREAD_INSTRUCTIONS]),
-        counts_by_class={name: int(stats[core.ST_CLASS_BASE + i]) for i, name in enumerate(CLASSES)},
-        global_bytes_loaded=int(stats[core.ST_GLOBAL_LOAD_BYTES]),
-        global_bytes_stored=int(stats[core.ST_GLOBAL_STORE_BYTES]),
-        global_load_requests=int(stats[core.ST_GLOBAL_LOADS]),
-        global_store_requests=int(stats[core.ST_GLOBAL_STORES]),
-        shared_loads=int(stats[core.ST_SHARED_LOADS]), shared_stores=int(stats[core.ST_SHARED_STORES]),
-        local_accesses=int(stats[core.ST_LOCAL_ACCESSES]), atomics=int(stats[core.ST_ATOMICS]),
-        branches=int(stats[core.ST_BRANCHES]), divergent_branches=int(stats[core.ST_DIVERGENT_BRANCHES]),
-        barriers=int(stats[core.ST_BARRIERS]), emulation_seconds=elapsed, hot_lines=hot,
+        warp_instructions=int(stats[L.ST_WARP_INSTRUCTIONS]),
+        thread_instructions=int(stats[L.ST_THREAD_INSTRUCTIONS]),
+        counts_by_class={name: int(stats[L.ST_CLASS_BASE + i]) for i, name in enumerate(CLASSES)},
+        global_bytes_loaded=int(stats[L.ST_GLOBAL_LOAD_BYTES]),
+        global_bytes_stored=int(stats[L.ST_GLOBAL_STORE_BYTES]),
+        global_load_requests=int(stats[L.ST_GLOBAL_LOADS]),
+        global_store_requests=int(stats[L.ST_GLOBAL_STORES]),
+        shared_loads=int(stats[L.ST_SHARED_LOADS]), shared_stores=int(stats[L.ST_SHARED_STORES]),
+        local_accesses=int(stats[L.ST_LOCAL_ACCESSES]), atomics=int(stats[L.ST_ATOMICS]),
+        branches=int(stats[L.ST_BRANCHES]), divergent_branches=int(stats[L.ST_DIVERGENT_BRANCHES]),
+        barriers=int(stats[L.ST_BARRIERS]), emulation_seconds=elapsed, hot_lines=hot,
     )
 

@@ -30,6 +30,7 @@ maps to the CTA's shared memory, the local window to the thread's local
 memory, and everything else is global memory (the device heap).
 """
 
+from emu.isa.table import OPCODE_ID as _ID
 from emu.numerics.formats import ROUND_RM, ROUND_RN, ROUND_RNA, ROUND_RP, ROUND_RZ
 
 # ------------------------------------------------------------ code columns
@@ -104,8 +105,6 @@ FL_UNI = 32
 FL_RELU = 64
 FL_SATFINITE = 128
 FL_CC = 256           # carry (add.cc / addc): carry in/out through the thread's CC flag
-FL_CARRY_IN = 512     # addc / subc
-FL_ABS = 1024
 FL_NAN = 2048         # min/max .NaN
 
 # ------------------------------------------------------------ sub-operations
@@ -189,7 +188,66 @@ ERR_BUDGET = 4
 ERR_TRAP = 5
 ERR_UNSUPPORTED = 6     # a decoded combination the engine does not execute
 ERR_CALL_DEPTH = 7
-ERR_PRINT_BUFFER = 8
 # err array fields
 E_CODE, E_PC, E_CTA, E_THREAD, E_ADDR, E_SPACE, E_SIZE, E_WRITE, E_INFO = range(9)
 N_ERR = 9
+
+# ------------------------------------------------------------ opcode ids (from the ISA table)
+OP_ADD, OP_SUB, OP_MUL, OP_MAD, OP_FMA = _ID["add"], _ID["sub"], _ID["mul"], _ID["mad"], _ID["fma"]
+OP_DIV, OP_REM, OP_ABS, OP_NEG, OP_MIN, OP_MAX = _ID["div"], _ID["rem"], _ID["abs"], _ID["neg"], _ID["min"], _ID["max"]
+OP_MUL24, OP_MAD24, OP_SAD = _ID["mul24"], _ID["mad24"], _ID["sad"]
+OP_ADDC, OP_SUBC, OP_MADC = _ID["addc"], _ID["subc"], _ID["madc"]
+OP_POPC, OP_CLZ, OP_BREV, OP_BFIND, OP_BFE, OP_BFI, OP_PRMT = (
+    _ID["popc"], _ID["clz"], _ID["brev"], _ID["bfind"], _ID["bfe"], _ID["bfi"], _ID["prmt"])
+OP_AND, OP_OR, OP_XOR, OP_NOT, OP_CNOT, OP_SHL, OP_SHR, OP_SHF = (
+    _ID["and"], _ID["or"], _ID["xor"], _ID["not"], _ID["cnot"], _ID["shl"], _ID["shr"], _ID["shf"])
+OP_RCP, OP_SQRT, OP_RSQRT, OP_EX2, OP_LG2, OP_SIN, OP_COS, OP_TANH = (
+    _ID["rcp"], _ID["sqrt"], _ID["rsqrt"], _ID["ex2"], _ID["lg2"], _ID["sin"], _ID["cos"], _ID["tanh"])
+OP_COPYSIGN, OP_TESTP = _ID["copysign"], _ID["testp"]
+OP_SETP, OP_SET, OP_SELP, OP_SLCT = _ID["setp"], _ID["set"], _ID["selp"], _ID["slct"]
+OP_MOV, OP_CVT, OP_CVTA = _ID["mov"], _ID["cvt"], _ID["cvta"]
+OP_LD, OP_ST, OP_ATOM, OP_RED = _ID["ld"], _ID["st"], _ID["atom"], _ID["red"]
+OP_BRA, OP_CALL, OP_RET, OP_EXIT, OP_TRAP = _ID["bra"], _ID["call"], _ID["ret"], _ID["exit"], _ID["trap"]
+OP_BAR, OP_BARRIER, OP_MEMBAR, OP_FENCE = _ID["bar"], _ID["barrier"], _ID["membar"], _ID["fence"]
+OP_SHFL, OP_VOTE, OP_ACTIVEMASK, OP_MATCH, OP_REDUX = (
+    _ID["shfl"], _ID["vote"], _ID["activemask"], _ID["match"], _ID["redux"])
+OP_MMA, OP_LDMATRIX, OP_WMMA = _ID["mma"], _ID["ldmatrix"], _ID["wmma"]
+
+# ------------------------------------------------------------ statistics (stats array)
+ST_WARP_INSTRUCTIONS = 0
+ST_THREAD_INSTRUCTIONS = 1
+ST_GLOBAL_LOAD_BYTES = 2
+ST_GLOBAL_STORE_BYTES = 3
+ST_GLOBAL_LOADS = 4          # warp-level requests
+ST_GLOBAL_STORES = 5
+ST_SHARED_LOADS = 6
+ST_SHARED_STORES = 7
+ST_LOCAL_ACCESSES = 8
+ST_ATOMICS = 9
+ST_BRANCHES = 10
+ST_DIVERGENT_BRANCHES = 11
+ST_BARRIERS = 12
+ST_CLASS_BASE = 16           # + class id (emu.isa.table.CLASSES)
+N_STATS = 32
+
+# warp states
+W_READY, W_BARRIER, W_DONE, W_TENSOR = 0, 1, 2, 3     # W_TENSOR: waits for run_tensor_ops
+# why run_warp returned
+R_BLOCKED, R_DONE, R_SLICE, R_ERROR, R_TENSOR = 0, 1, 2, 3, 4   # R_TENSOR: stopped at an mma for run_grid
+
+MAX_STACK = 64
+MAX_CALLS = 32
+SLICE = 100000               # instructions before a warp yields to the next (keeps progress fair)
+FULL = 0xFFFFFFFF
+N_SCRATCH = 4                # rows at the end of regs for the fast paths (see src_row)
+
+# per-CTA special register values (sreg array)
+SV_NTID_X, SV_NTID_Y, SV_NTID_Z = 0, 1, 2
+SV_CTAID_X, SV_CTAID_Y, SV_CTAID_Z = 3, 4, 5
+SV_NCTAID_X, SV_NCTAID_Y, SV_NCTAID_Z = 6, 7, 8
+SV_NWARPS, SV_SMID, SV_NSM, SV_DYN_SMEM, SV_TOTAL_SMEM, SV_CLOCK, SV_CC = 9, 10, 11, 12, 13, 14, 15
+N_SV = 16
+
+# memory layout (mlay array)
+ML_PARAM_BASE, ML_PARAM_SIZE, ML_SHARED_BASE, ML_SHARED_SIZE, ML_LOCAL_BASE, ML_LOCAL_SIZE, ML_HEAP_SIZE = range(7)
+N_ML = 8

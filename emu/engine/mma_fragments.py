@@ -98,7 +98,6 @@ def execute(shape_id: int, layout_code: int, in_code: int, acc_code: int, cc: in
 # fragments), lanes 16..31 hold copies of lanes 0..15, as on Volta.
 WMMA_SHAPES = ((16, 16, 16), (32, 8, 16), (8, 32, 16), (16, 16, 8))     # (m, n, k)
 WMMA_SHAPE_NAMES = ("m16n16k16", "m32n8k16", "m8n32k16", "m16n16k8")
-WMMA_KINDS = ("a", "b", "c", "d")
 
 
 def wmma_tile(shape_id: int, kind: int) -> tuple[int, int]:
