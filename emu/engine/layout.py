@@ -54,9 +54,17 @@ F_OFFSET = 16     # address offset of a memory operand (bytes)
 F_CLASS = 17      # instruction class id (emu.isa.table.CLASS_ID)
 F_AUX = 18        # opcode-specific extra (setp: boolean combiner; carry ops: CC slot; mma: number of A registers)
 F_WIDTH = 19      # size in bytes of the type / of one element of a memory access (mma: number of B registers)
-N_FIELDS = 20
+F_EXEC = 20       # the engine routine that executes the instruction (EX_*), chosen at decode time
+N_FIELDS = 21
 
 PC_NEVER = -1     # a branch whose paths never meet again (one side exits)
+
+# ------------------------------------------------------------ engine routines (F_EXEC)
+# The decoder picks one per instruction from the ISA table's family and the
+# instruction's type and modifiers; the engine dispatches on it alone.
+(EX_INT, EX_CARRY, EX_FLOAT32, EX_FLOAT64, EX_HALF, EX_TESTP, EX_COMPARE, EX_CONVERT,
+ EX_LDST, EX_ATOMIC, EX_WARP, EX_BRANCH, EX_CALL, EX_PRINTF, EX_RET, EX_EXIT, EX_TRAP,
+ EX_BARRIER, EX_NOP, EX_LDMATRIX, EX_WMMA_LDST, EX_TENSOR) = range(22)
 
 # ------------------------------------------------------------ operand kinds
 OK_NONE = 0

@@ -23,7 +23,7 @@ from emu.engine import layout as L
 from emu.engine.mma_fragments import ACCUMULATORS, INPUT_TYPES, WMMA_SHAPE_NAMES, WMMA_SHAPES, wmma_tile
 from emu.isa.fragments import LAYOUTS, SHAPES, find_shape
 from emu.errors import UnsupportedPTXError
-from emu.isa.table import BY_NAME, CLASS_ID, OPCODE_ID, instruction_class
+from emu.isa.table import BY_NAME, CLASS_ID, OPCODE_ID, OPCODES, instruction_class
 from emu.program.cfg import immediate_post_dominators
 from emu.ptx import ir
 
@@ -799,6 +799,7 @@ class _Decoder:
         for pc, row in enumerate(self.rows):
             for f, v in row.fields.items():
                 code[pc, f] = v
+            code[pc, L.F_EXEC] = _engine_routine(code[pc])
             code[pc, L.F_SRC] = len(kinds)
             code[pc, L.F_NSRC] = len(row.srcs)
             for k, v, fv in row.srcs:
@@ -827,6 +828,33 @@ class _Decoder:
             symbols=symbols,
             mma_shapes=frozenset(self.mma_shapes),
         )
+
+
+def _engine_routine(fields) -> int:
+    """The engine routine (EX_*) of a decoded instruction."""
+    op, ty, family = int(fields[L.F_OP]), int(fields[L.F_TY]), OPCODES[int(fields[L.F_OP])].family
+    name = OPCODES[op].name
+    if family == "arith":
+        if (fields[L.F_FLAGS] & L.FL_CC) or name in ("addc", "subc", "madc"):
+            return L.EX_CARRY
+        if name == "testp":
+            return L.EX_TESTP
+        if ty == L.TY_F32:
+            return L.EX_FLOAT32
+        if ty == L.TY_F64:
+            return L.EX_FLOAT64
+        if ty in (L.TY_F16, L.TY_BF16, L.TY_F16X2, L.TY_BF16X2):
+            return L.EX_HALF
+        return L.EX_INT
+    if name == "call":
+        return L.EX_PRINTF if fields[L.F_SUB] == L.CALL_VPRINTF else L.EX_CALL
+    if name == "wmma":
+        return L.EX_TENSOR if fields[L.F_SUB] == 4 else L.EX_WMMA_LDST
+    return {"compare": L.EX_COMPARE, "convert": L.EX_CONVERT, "atomic": L.EX_ATOMIC, "warp": L.EX_WARP,
+            "mma": L.EX_TENSOR, "ldmatrix": L.EX_LDMATRIX}.get(family) or {
+        "ld": L.EX_LDST, "st": L.EX_LDST, "bra": L.EX_BRANCH, "ret": L.EX_RET, "exit": L.EX_EXIT,
+        "trap": L.EX_TRAP, "bar": L.EX_BARRIER, "barrier": L.EX_BARRIER, "membar": L.EX_NOP,
+        "fence": L.EX_NOP}[name]
 
 
 _END_LABEL = "$__emu_function_end"
