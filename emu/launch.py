@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import os
 import struct
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from emu.arch.presets import GPUPreset, get_preset
-from emu.engine import control
+from emu.arch.presets import GPUPreset, get_preset, sm_number
+from emu.engine import control, state
 from emu.engine import layout as L
-from emu.engine.memory import LaunchMemory
+from emu.engine.memory import ALIGN, LaunchMemory
+from emu.engine.tensor import run_tensor_ops
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
 from emu.isa.fragments import SHAPES
@@ -33,6 +35,11 @@ from emu.report.report import Report
 DEFAULT_BUDGET = 2_000_000_000      # warp instructions before a launch is called runaway
 PRINT_RECORDS = 4096
 PRINT_BYTES = 256
+
+
+def reference_mode() -> int:
+    """1 when EMU_REFERENCE=1: the engine runs no fast path, only its per-lane definitions (read at each launch)."""
+    return 1 if os.environ.get("EMU_REFERENCE", "0") not in ("", "0") else 0
 
 
 class CudaSource:
@@ -158,37 +165,59 @@ class GPU:
         for var, init in loaded.globals:
             memory.allocate(var.name, var.size_bytes, init)
         param_values, copies = _marshal(compiled, program, args, memory)
+        n_ctas = grid[0] * grid[1] * grid[2]
         threads = block[0] * block[1] * block[2]
-        mem = memory.build(program.param_bytes, max(shared_total, 16), program.local_bytes, threads)
+        cta_warps = (threads + 31) // 32
+        slots = self._resident_ctas(n_ctas, cta_warps)
+        shared_stride = -(-max(shared_total, 16) // ALIGN) * ALIGN
+        mem = memory.build(program.param_bytes, slots * shared_stride, program.local_bytes, slots * cta_warps * 32)
         _write_params(mem, memory.layout["param_base"], program, param_values)
 
         lay = memory.layout
         mlay = np.zeros(L.N_ML, dtype=np.int64)
         mlay[L.ML_PARAM_BASE], mlay[L.ML_PARAM_SIZE] = lay["param_base"], lay["param_size"]
         mlay[L.ML_SHARED_BASE], mlay[L.ML_SHARED_SIZE] = lay["shared_base"], shared_total
+        mlay[L.ML_SHARED_STRIDE] = shared_stride
         mlay[L.ML_LOCAL_BASE], mlay[L.ML_LOCAL_SIZE] = lay["local_base"], lay["local_size"]
         mlay[L.ML_HEAP_SIZE] = lay["heap_size"]
-        cc = self.preset.cc[0] * 10 + self.preset.cc[1]
-        dims = np.array([*grid, *block, int(shared_mem), shared_total, cc], dtype=np.int64)
-        stats = np.zeros(L.N_STATS, dtype=np.int64)
-        counts = np.zeros(len(program.code), dtype=np.int64)
-        err = np.zeros(L.N_ERR, dtype=np.int64)
-        printmeta = np.zeros((PRINT_RECORDS, 4), dtype=np.int64)
-        printbuf = np.zeros((PRINT_RECORDS, PRINT_BYTES), dtype=np.uint8)
-        nprint = np.zeros(2, dtype=np.int64)
-        n_ctas = grid[0] * grid[1] * grid[2]
-
-        def run_ctas(first: int, last: int) -> None:
-            control.run_grid(program.code, program.opnd_kind, program.opnd_val, program.opnd_f, program.n_slots,
-                          dims, first, last, self.preset.sm_count,
-                          mem, mem.view(np.uint16), mem.view(np.uint32), mem.view(np.int64), memory.valid, mlay,
-                          stats, counts, err, budget, printmeta, printbuf, nprint)
-
-        if not getattr(control.run_grid, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
-            run_ctas(0, 0)          # load (or, the first time ever, compile) the engine outside the timing
+        mlay[L.ML_SLOT_THREADS] = cta_warps * 32
+        geometry = np.zeros(L.N_G, dtype=np.int64)
+        geometry[L.G_GRID_X:L.G_GRID_Z + 1] = grid
+        geometry[L.G_BLOCK_X:L.G_BLOCK_Z + 1] = block
+        geometry[L.G_DYN_SMEM], geometry[L.G_TOTAL_SMEM] = int(shared_mem), shared_total
+        geometry[L.G_CC], geometry[L.G_N_SMS] = sm_number(self.preset.cc), self.preset.sm_count
+        geometry[L.G_SLOTS], geometry[L.G_CTA_WARPS], geometry[L.G_CTA_THREADS] = slots, cta_warps, threads
+        geometry[L.G_NEXT_CTA], geometry[L.G_END_CTA] = 0, n_ctas
+        geometry[L.G_BUDGET] = budget
+        geometry[L.G_REFERENCE] = reference_mode()
+        out = state.Output(stats=np.zeros(L.N_STATS, dtype=np.int64),
+                           counts=np.zeros(len(program.code), dtype=np.int64),
+                           err=np.zeros(L.N_ERR, dtype=np.int64),
+                           printmeta=np.zeros((PRINT_RECORDS, 4), dtype=np.int64),
+                           printbuf=np.zeros((PRINT_RECORDS, PRINT_BYTES), dtype=np.uint8),
+                           nprint=np.zeros(2, dtype=np.int64))
+        code = state.Code(program.code, program.opnd_kind, program.opnd_val, program.opnd_f)
+        device = state.Memory(mem, mem.view(np.uint16), mem.view(np.uint32), mem.view(np.int64), memory.valid,
+                              mlay)
+        warps, resident, scratch = state.allocate(program, geometry)
+        if not getattr(control.run, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
+            idle = geometry.copy()
+            idle[L.G_END_CTA] = 0   # runs nothing: loads (or, the first time ever, compiles) the engine untimed
+            control.run(code, warps, resident, device, out, scratch, idle)
         start = time.perf_counter()
-        run_ctas(0, n_ctas)
+        while True:
+            reason = control.run(code, warps, resident, device, out, scratch, geometry)
+            if reason == L.R_TENSOR:
+                run_tensor_ops(code, warps, geometry)
+            elif reason != L.R_SLICE:
+                break
         elapsed = time.perf_counter() - start
+        stats, counts, err, printmeta, printbuf, nprint = out
+        if err[L.E_CODE] != L.ERR_NONE:
+            # the engine names register-file threads; the user wants CTA and thread indices
+            slot_threads = cta_warps * 32
+            err[L.E_CTA] = resident.cta[err[L.E_THREAD] // slot_threads]
+            err[L.E_THREAD] %= slot_threads
 
         printed = format_printf(mem, memory, printmeta[:nprint[0]], printbuf, int(nprint[1]))
         for line in printed:
@@ -199,6 +228,11 @@ class GPU:
             _copy_back(array, memory.read(alloc))
         report = _report(compiled, self.preset, grid, block, stats, counts, program, elapsed)
         return Run(report=report, kernel=compiled, program=program, printed=printed, instruction_counts=counts)
+
+    def _resident_ctas(self, n_ctas: int, cta_warps: int) -> int:
+        """CTAs the engine keeps resident at once on its SM: as many as the SM's thread limit allows.
+        The cycle model's occupancy (registers, shared memory, CTAs per SM) refines this."""
+        return max(1, min(n_ctas, self.preset.max_threads_per_sm // (cta_warps * 32)))
 
     # ------------------------------------------------------------ checks CUDA makes at launch
     def _check_limits(self, grid, block):
@@ -216,7 +250,7 @@ class GPU:
 
     def _check_tensor_shapes(self, compiled, program):
         p = self.preset
-        device = p.cc[0] * 10 + p.cc[1]
+        device = sm_number(p.cc)
         for shape in SHAPES:
             if shape.name in program.mma_shapes and device >= shape.min_sm and not shape.runs_on_tensor_cores(device):
                 raise LaunchError(f"kernel {compiled.name} uses mma.{shape.name}, which {p.sm} runs without its "

@@ -83,6 +83,11 @@ PRESETS = {
 ALIASES = {"v100": "sm_70", "a100": "sm_80", "h100": "sm_90"}
 
 
+def sm_number(cc: tuple) -> int:
+    """The SM number of a compute capability: (8, 0) -> 80, (10, 0) -> 100."""
+    return cc[0] * 10 + cc[1]
+
+
 def get_preset(name: str) -> GPUPreset:
     key = ALIASES.get(name.lower(), name.lower())
     if key not in PRESETS:

@@ -8,8 +8,9 @@ from emu.engine.operands import fault
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def resolve(space, addr, size, t, mlay, valid):
-    """Byte offset in the memory buffer of [addr, addr+size) in a state space, and the space
-    it resolved to (generic addresses pick their window). Offset -1: out of bounds."""
+    """Byte offset in the memory buffer of [addr, addr+size) in a state space for thread ``t`` (its
+    index in the register file, across resident CTAs), and the space it resolved to (generic
+    addresses pick their window). Offset -1: out of bounds."""
     if space == L.SP_GENERIC:
         if addr >= L.SHARED_WINDOW and addr < L.SHARED_WINDOW + L.WINDOW_SIZE:
             space = L.SP_SHARED
@@ -27,7 +28,7 @@ def resolve(space, addr, size, t, mlay, valid):
     if space == L.SP_SHARED:
         if addr < 0 or addr + size > mlay[L.ML_SHARED_SIZE]:
             return np.int64(-1), space
-        return mlay[L.ML_SHARED_BASE] + addr, space
+        return mlay[L.ML_SHARED_BASE] + (t // mlay[L.ML_SLOT_THREADS]) * mlay[L.ML_SHARED_STRIDE] + addr, space
     if space == L.SP_LOCAL:
         if addr < 0 or addr + size > mlay[L.ML_LOCAL_SIZE]:
             return np.int64(-1), space
@@ -61,61 +62,58 @@ def store(mem, m16, m32, m64, off, nbytes, value):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
-def lane_offsets(pc, space, regs, a, tmp, offset, total, base, mask, mlay, valid, err, is_write):
-    """Buffer offsets (tmp[2]) of one warp's accesses of ``total`` bytes at the addresses
-    regs[a:a+32] + offset; False (and err set) on a fault.
+def lane_addresses(pc, space, regs, a, offset, size, base, mask, mlay, valid, err, is_write, out):
+    """The one address path of every memory instruction: the buffer offsets ``out[lane]`` of a warp's
+    accesses of ``size`` bytes at the addresses regs[a:a+32] + offset, for the lanes in ``mask``.
 
-    Explicit state spaces check one window for all lanes; generic addresses
-    pick their window lane by lane. Alignment is checked on the address
-    within the space (every window starts on a 256-byte boundary). Inactive
-    lanes get offset 0, so loads need no mask test.
+    Returns the state space the accesses go to (for generic addresses, that of the first active
+    lane), or -1 with ``err`` set on an out-of-bounds or misaligned access. Explicit state spaces
+    check one window for all lanes; generic addresses pick their window lane by lane. Alignment
+    is checked on the address within the space (every window starts on a 256-byte boundary).
+    Inactive lanes get offset 0, so loads need no mask test. Shared memory is the window of the
+    warp's resident-CTA slot; local memory that of the lane's thread.
     """
-    align = total - 1
-    used = space
+    align = size - 1
     if space == L.SP_SHARED or space == L.SP_PARAM:
-        lo = mlay[L.ML_SHARED_BASE] if space == L.SP_SHARED else mlay[L.ML_PARAM_BASE]
-        limit = (mlay[L.ML_SHARED_SIZE] if space == L.SP_SHARED else mlay[L.ML_PARAM_SIZE]) - total
+        if space == L.SP_SHARED:
+            lo = mlay[L.ML_SHARED_BASE] + (base // mlay[L.ML_SLOT_THREADS]) * mlay[L.ML_SHARED_STRIDE]
+            limit = mlay[L.ML_SHARED_SIZE] - size
+        else:
+            lo = mlay[L.ML_PARAM_BASE]
+            limit = mlay[L.ML_PARAM_SIZE] - size
         bad = np.int64(0)      # branch-free first pass over all lanes; the second finds the faulting lane
         for lane in range(32):
             x = regs[a + np.uint64(lane)] + offset
             active = (mask >> lane) & 1
             bad |= active & ((x < 0) | (x > limit) | ((x & align) != 0))
-            tmp[2, lane] = lo + x if active else 0
+            out[lane] = lo + x if active else 0
         if bad:
             for lane in range(32):
                 x = regs[a + np.uint64(lane)] + offset
                 if (mask >> lane) & 1 and (x < 0 or x > limit or (x & align) != 0):
                     fault(err, L.ERR_OUT_OF_BOUNDS if (x < 0 or x > limit) else L.ERR_MISALIGNED, pc,
-                          base + lane, x, space, total, is_write)
-                    return False
-        return True
-    heap = mlay[L.ML_HEAP_SIZE] - total
+                          base + lane, x, space, size, is_write)
+                    return np.int64(-1)
+        return space
+    heap = mlay[L.ML_HEAP_SIZE] - size
+    first = np.int64(-1)
     for lane in range(32):
-        tmp[2, lane] = 0
+        out[lane] = 0
         if not (mask >> lane) & 1:
             continue
         x = regs[a + np.uint64(lane)] + offset
+        used = space
         if space == L.SP_GLOBAL or space == L.SP_CONST:
             off = x - L.GLOBAL_BASE
-            if off < 0 or off > heap or valid[off] == 0 or valid[off + total - 1] == 0:
+            if off < 0 or off > heap or valid[off] == 0 or valid[off + size - 1] == 0:
                 off = np.int64(-1)
         else:
-            off, used = resolve(space, x, total, base + lane, mlay, valid)
+            off, used = resolve(space, x, size, base + lane, mlay, valid)
         if off < 0 or (off & align) != 0:
-            fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, base + lane, x, used, total,
+            fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, base + lane, x, used, size,
                   is_write)
-            return False
-        tmp[2, lane] = off
-    return True
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
-def space_of(space, addr0):
-    """The state space a (possibly generic) address falls in."""
-    if space != L.SP_GENERIC:
-        return space
-    if addr0 >= L.SHARED_WINDOW and addr0 < L.SHARED_WINDOW + L.WINDOW_SIZE:
-        return L.SP_SHARED
-    if addr0 >= L.LOCAL_WINDOW and addr0 < L.LOCAL_WINDOW + L.WINDOW_SIZE:
-        return L.SP_LOCAL
-    return L.SP_GLOBAL
+            return np.int64(-1)
+        if first < 0:
+            first = used
+        out[lane] = off
+    return first if first >= 0 else space

@@ -67,7 +67,7 @@ def half_op(op, a, b, c, rnd, ftz, sat, is_bf16, nan_prop):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, lane_w, sreg):
+def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, w, sreg):
     """f16, bf16, f16x2 and bf16x2 arithmetic."""
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
@@ -84,9 +84,9 @@ def exec_half(op, ty, rnd, flags, code, pc, okind, oval, regs, T, base, mask, la
         if not (mask >> lane) & 1:
             continue
         t = base + lane
-        a = rd(okind, oval, regs, T, s, t, lane, lane_w, sreg)
-        b = rd(okind, oval, regs, T, s + 1, t, lane, lane_w, sreg) if ns > 1 else np.int64(0)
-        c = rd(okind, oval, regs, T, s + 2, t, lane, lane_w, sreg) if ns > 2 else np.int64(0)
+        a = rd(okind, oval, regs, T, s, t, lane, w, sreg)
+        b = rd(okind, oval, regs, T, s + 1, t, lane, w, sreg) if ns > 1 else np.int64(0)
+        c = rd(okind, oval, regs, T, s + 2, t, lane, w, sreg) if ns > 2 else np.int64(0)
         lo = half_op(op, a & 0xFFFF, b & 0xFFFF, c & 0xFFFF, r_mode, ftz, sat, is_bf16, nan_prop)
         if packed:
             hi = half_op(op, (a >> 16) & 0xFFFF, (b >> 16) & 0xFFFF, (c >> 16) & 0xFFFF,

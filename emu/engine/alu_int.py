@@ -186,7 +186,7 @@ def exec_int(op, sub, ty, flags, code, pc, okind, oval, regs, T, base, mask, w, 
             r = np.int64(-1) & 0xFFFFFFFF
             for k in range(bits - 1, -1, -1):
                 if (x >> k) & 1:
-                    r = np.int64(k) if sub == 0 else np.int64(bits - 1 - k)    # sub 1: .shiftamt
+                    r = np.int64(k) if sub == L.BFIND_POSITION else np.int64(bits - 1 - k)
                     break
         elif op == L.OP_BREV:
             x = zext(a, nbytes)

@@ -23,6 +23,12 @@ from emu.engine.bits import f32_from_bits, f64_from_bits
 # lane_offsets alone). Anything not handled here falls back to the
 # definitions above; the semantic tests run through both.
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def scratch_row(regs, row):
+    """Offset in regs of scratch row ``row`` (0 .. N_SCRATCH - 1; the last one is dst_row's)."""
+    return np.uint64(regs.shape[0] - (L.N_SCRATCH - row) * 32)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def src_row(okind, oval, regs, T, i, base, row):
     """Offset in regs of operand i's 32 lanes for the warp starting at thread base: the register
     itself, or scratch row ``row`` filled with the immediate or the negated predicate."""
@@ -30,7 +36,7 @@ def src_row(okind, oval, regs, T, i, base, row):
     v = oval[i]
     if k == L.OK_REG and v >= 0:
         return np.uint64(v * T + base)
-    o = np.uint64(regs.shape[0] - (L.N_SCRATCH - row) * 32)
+    o = scratch_row(regs, row)
     if k == L.OK_REG:
         p = np.uint64((-1 - v) * T + base)
         for lane in range(32):
@@ -49,7 +55,7 @@ def dst_row(okind, oval, regs, T, i, base, mask):
     A result is computed in one pass, lane by lane, so it may overwrite a source row."""
     if mask == L.FULL and okind[i] == L.OK_REG:
         return np.uint64(oval[i] * T + base)
-    return np.uint64(regs.shape[0] - 32)
+    return scratch_row(regs, L.N_SCRATCH - 1)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")

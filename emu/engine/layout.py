@@ -151,6 +151,14 @@ MOV_PLAIN, MOV_PACK, MOV_UNPACK = 0, 1, 2
 CVTA_TO_GENERIC, CVTA_TO_SPACE = 0, 1
 # control sub-ops (F_SUB of call)
 CALL_FUNC, CALL_VPRINTF = 0, 1
+# wmma fragment kinds (F_SUB of wmma.load/store) and wmma.mma
+WMMA_A, WMMA_B, WMMA_C, WMMA_D, WMMA_MMA = range(5)
+# ldmatrix (F_SUB)
+LDMATRIX_PLAIN, LDMATRIX_TRANS = 0, 1
+# match (F_SUB)
+MATCH_ANY, MATCH_ALL = 0, 1
+# bfind (F_SUB)
+BFIND_POSITION, BFIND_SHIFTAMT = 0, 1
 # redux ops
 REDUX_ADD, REDUX_MIN, REDUX_MAX, REDUX_AND, REDUX_OR, REDUX_XOR = range(6)
 
@@ -239,23 +247,50 @@ ST_CLASS_BASE = 16           # + class id (emu.isa.table.CLASSES)
 N_STATS = 32
 
 # warp states
-W_READY, W_BARRIER, W_DONE, W_TENSOR = 0, 1, 2, 3     # W_TENSOR: waits for run_tensor_ops
-# why run_warp returned
-R_BLOCKED, R_DONE, R_SLICE, R_ERROR, R_TENSOR = 0, 1, 2, 3, 4   # R_TENSOR: stopped at an mma for run_grid
+W_READY, W_BARRIER, W_DONE, W_TENSOR = 0, 1, 2, 3     # W_TENSOR: at a tensor instruction the driver runs
+# what issue() / run_warp() / run() report
+R_ISSUED, R_BLOCKED, R_DONE, R_SLICE, R_ERROR, R_TENSOR = range(6)
 
-MAX_STACK = 64
-MAX_CALLS = 32
-SLICE = 100000               # instructions before a warp yields to the next (keeps progress fair)
+MAX_STACK = 64               # SIMT stack entries per warp
+MAX_CALLS = 32               # device-function call depth
+SLICE = 100000               # instructions a warp runs before the next warp's turn (keeps progress fair)
+RUN_SLICE = 1 << 22          # warp instructions per call of run() (Python then sees Ctrl-C)
 FULL = 0xFFFFFFFF
-N_SCRATCH = 4                # rows at the end of regs for the fast paths (see src_row)
+N_SCRATCH = 4                # rows at the end of regs for the fast paths (see fast.src_row)
+N_ADDRESS_ROWS = 16          # rows of per-lane addresses one instruction can produce (wmma: one per element)
 
-# per-CTA special register values (sreg array)
+# launch geometry and progress (grid array)
+(G_GRID_X, G_GRID_Y, G_GRID_Z, G_BLOCK_X, G_BLOCK_Y, G_BLOCK_Z, G_DYN_SMEM, G_TOTAL_SMEM, G_CC, G_N_SMS,
+ G_SLOTS,             # resident-CTA slots of the SM
+ G_CTA_WARPS,         # warps per CTA
+ G_CTA_THREADS,       # threads per CTA
+ G_NEXT_CTA,          # next CTA to place in a free slot
+ G_END_CTA,           # one past the last CTA to run
+ G_CTAS_DONE,         # CTAs completed
+ G_BUDGET,            # warp instructions before the launch is a runaway
+ G_REFERENCE,         # 1: no fast paths, only the per-lane definitions run (EMU_REFERENCE=1)
+ ) = range(18)
+N_G = 18
+
+# what the last issued instruction did (issued array), for a timing model
+(I_PC,                # the instruction (its pipe and registers are in the decoded program)
+ I_MASK,              # lanes that executed it
+ I_SPACE,             # memory instructions: the state space accessed, else -1
+ I_ACCESS_BYTES,      # bytes per lane per address row
+ I_ADDRESS_ROWS,      # rows of ``addresses`` holding the per-lane buffer offsets
+ ) = range(5)
+N_I = 5
+
+# per-CTA special register values (sreg array: one row per resident-CTA slot)
 SV_NTID_X, SV_NTID_Y, SV_NTID_Z = 0, 1, 2
 SV_CTAID_X, SV_CTAID_Y, SV_CTAID_Z = 3, 4, 5
 SV_NCTAID_X, SV_NCTAID_Y, SV_NCTAID_Z = 6, 7, 8
 SV_NWARPS, SV_SMID, SV_NSM, SV_DYN_SMEM, SV_TOTAL_SMEM, SV_CLOCK, SV_CC = 9, 10, 11, 12, 13, 14, 15
 N_SV = 16
 
-# memory layout (mlay array)
-ML_PARAM_BASE, ML_PARAM_SIZE, ML_SHARED_BASE, ML_SHARED_SIZE, ML_LOCAL_BASE, ML_LOCAL_SIZE, ML_HEAP_SIZE = range(7)
-N_ML = 8
+# memory layout (mlay array): where the launch's areas lie in the memory buffer. Each resident-CTA
+# slot has its own shared window (ML_SHARED_BASE + slot * ML_SHARED_STRIDE); local memory is per
+# register-file thread (ML_LOCAL_BASE + t * ML_LOCAL_SIZE); slot = t // ML_SLOT_THREADS.
+(ML_PARAM_BASE, ML_PARAM_SIZE, ML_SHARED_BASE, ML_SHARED_SIZE, ML_SHARED_STRIDE, ML_LOCAL_BASE, ML_LOCAL_SIZE,
+ ML_HEAP_SIZE, ML_SLOT_THREADS) = range(9)
+N_ML = 9

@@ -1,15 +1,22 @@
-"""Memory instructions: ld/st, atomics, ldmatrix, wmma.load/store."""
+"""Memory instructions: ld/st, atomics, ldmatrix, wmma.load/store.
+
+Every one finds its addresses through ``emu.engine.address.lane_addresses``
+into ``addresses`` (rows of 32 per-lane buffer offsets; ld/st, atomics and
+ldmatrix use row 0, wmma one row per fragment element), which is what a
+timing model's coalescer and bank-conflict model read after the instruction.
+Each returns the number of address rows it used, or -1 on a fault.
+"""
 import numpy as np
 from numba import njit
 
 from emu.engine import layout as L
-from emu.engine.address import resolve, load, store, lane_offsets, space_of
+from emu.engine.address import lane_addresses, load, store
 from emu.engine.alu_float import fmin_ptx, fmax_ptx
 from emu.engine.alu_int import ult
 from emu.engine.bits import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from emu.engine.mma_fragments import WMMA_SHAPES
-from emu.engine.fast import src_row, dst_row, commit, extend
-from emu.engine.operands import sext, zext, rd, wr, popc32, fault
+from emu.engine.fast import commit, dst_row, extend, scratch_row, src_row
+from emu.engine.operands import popc32, rd, sext, wr, zext
 from emu.numerics import scalar as S
 
 
@@ -72,28 +79,23 @@ def atomic_apply(sub, ty, old, b, c):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg,
-                mem, m16, m32, m64, valid, mlay, stats, err):
+def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg, memory, stats, err, addresses):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
     ns = code[pc, L.F_NSRC]
     nbytes = code[pc, L.F_WIDTH]
-    offset = code[pc, L.F_OFFSET]
-    space = code[pc, L.F_SPACE]
     sub = code[pc, L.F_SUB]
     signed = (ty >> 4) == L.TK_S
+    a = src_row(okind, oval, regs, T, s, base, 0)
+    if lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], nbytes, base, mask, memory.mlay,
+                      memory.valid, err, int(1), addresses[0]) < 0:
+        return -1
+    mem, m16, m32, m64 = memory.mem, memory.m16, memory.m32, memory.m64
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
         t = base + lane
-        addr = rd(okind, oval, regs, T, s, t, lane, w, sreg) + offset
-        off, used = resolve(space, addr, nbytes, t, mlay, valid)
-        if off < 0:
-            fault(err, L.ERR_OUT_OF_BOUNDS, pc, t, addr, used, nbytes, int(1))
-            return False
-        if off % nbytes != 0:
-            fault(err, L.ERR_MISALIGNED, pc, t, addr, used, nbytes, int(1))
-            return False
+        off = addresses[0, lane]
         b = rd(okind, oval, regs, T, s + 1, t, lane, w, sreg)
         c = rd(okind, oval, regs, T, s + 2, t, lane, w, sreg) if ns > 2 else np.int64(0)
         old = load(mem, m16, m32, m64, off, nbytes)
@@ -101,136 +103,156 @@ def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg,
         if op == L.OP_ATOM:
             wr(okind, oval, regs, T, d, t, sext(old, nbytes) if signed else old)
     stats[L.ST_ATOMICS] += 1
-    return True
+    return 1
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_ldst(pc, op, code, okind, oval, regs, T, base, mask, mem, m16, m32, m64, valid, mlay,
-                   stats, err, tmp):
-    """ld/st, scalar and vector, in any state space."""
-    s = code[pc, L.F_SRC]
-    d = code[pc, L.F_DST]
-    nbytes = code[pc, L.F_WIDTH]
-    vec = code[pc, L.F_VEC]
-    total = nbytes * vec
-    space = code[pc, L.F_SPACE]
-    sh = 64 - 8 * nbytes
-    signed = (code[pc, L.F_TY] >> 4) == L.TK_S
-    is_load = op == L.OP_LD
-    a = src_row(okind, oval, regs, T, s, base, 0)
-    if not lane_offsets(pc, space, regs, a, tmp, code[pc, L.F_OFFSET], total, base, mask, mlay, valid, err,
-                        0 if is_load else 1):
-        return False
-    used = space
-    if space == L.SP_GENERIC:      # before the loads, which may overwrite the address register
-        lane0 = 0
-        while not (mask >> lane0) & 1:
-            lane0 += 1
-        used = space_of(space, regs[a + np.uint64(lane0)] + code[pc, L.F_OFFSET])
-    for k in range(vec):
-        e = k * nbytes
-        if is_load:
-            o = dst_row(okind, oval, regs, T, d + k, base, mask)
-            if nbytes == 4:
-                for lane in range(32):
-                    regs[o + np.uint64(lane)] = extend(np.int64(m32[(tmp[2, lane] + e) >> 2]), sh, signed)
-            elif nbytes == 8:
-                for lane in range(32):
-                    regs[o + np.uint64(lane)] = m64[(tmp[2, lane] + e) >> 3]
-            elif nbytes == 2:
-                for lane in range(32):
-                    regs[o + np.uint64(lane)] = extend(np.int64(m16[(tmp[2, lane] + e) >> 1]), sh, signed)
-            else:
-                for lane in range(32):
-                    regs[o + np.uint64(lane)] = extend(np.int64(mem[tmp[2, lane] + e]), sh, signed)
-            commit(okind, oval, regs, T, d + k, base, mask, o)
-        else:
-            b = src_row(okind, oval, regs, T, s + 1 + k, base, 1)
-            for lane in range(32):
-                if (mask >> lane) & 1:
-                    store(mem, m16, m32, m64, tmp[2, lane] + e, nbytes, regs[b + np.uint64(lane)])
-    if used == L.SP_GLOBAL or used == L.SP_CONST:
+def count_access(stats, space, is_load, total, mask):
+    """Report statistics of one ld/st by the space it went to."""
+    if space == L.SP_GLOBAL or space == L.SP_CONST:
         if is_load:
             stats[L.ST_GLOBAL_LOAD_BYTES] += total * popc32(mask)
             stats[L.ST_GLOBAL_LOADS] += 1
         else:
             stats[L.ST_GLOBAL_STORE_BYTES] += total * popc32(mask)
             stats[L.ST_GLOBAL_STORES] += 1
-    elif used == L.SP_SHARED:
+    elif space == L.SP_SHARED:
         stats[L.ST_SHARED_LOADS if is_load else L.ST_SHARED_STORES] += 1
-    elif used == L.SP_LOCAL:
+    elif space == L.SP_LOCAL:
         stats[L.ST_LOCAL_ACCESSES] += 1
-    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_ldmatrix(pc, code, okind, oval, regs, T, base, mlay, valid, err, m16, tmp, stats):
+def exec_ldst(pc, op, code, okind, oval, regs, T, base, mask, w, sreg, memory, stats, err, addresses, reference):
+    """ld/st, scalar and vector, in any state space: whole register rows at a time, or, with
+    ``reference``, lane by lane through ``load``/``store`` (the readable definition)."""
+    s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
+    nbytes = code[pc, L.F_WIDTH]
+    vec = code[pc, L.F_VEC]
+    total = nbytes * vec
+    sh = 64 - 8 * nbytes
+    signed = (code[pc, L.F_TY] >> 4) == L.TK_S
+    is_load = op == L.OP_LD
+    a = src_row(okind, oval, regs, T, s, base, 0)
+    # the addresses are taken before the loads, which may overwrite the address register
+    used = lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], total, base, mask, memory.mlay,
+                          memory.valid, err, 0 if is_load else 1, addresses[0])
+    if used < 0:
+        return -1
+    offs = addresses[0]
+    mem, m16, m32, m64 = memory.mem, memory.m16, memory.m32, memory.m64
+    for k in range(vec):
+        e = k * nbytes
+        if reference:
+            for lane in range(32):
+                if (mask >> lane) & 1:
+                    t = base + lane
+                    if is_load:
+                        v = load(mem, m16, m32, m64, offs[lane] + e, nbytes)
+                        wr(okind, oval, regs, T, d + k, t, sext(v, nbytes) if signed else v)
+                    else:
+                        store(mem, m16, m32, m64, offs[lane] + e, nbytes,
+                              rd(okind, oval, regs, T, s + 1 + k, t, lane, w, sreg))
+        elif is_load:
+            o = dst_row(okind, oval, regs, T, d + k, base, mask)
+            if nbytes == 4:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = extend(np.int64(m32[(offs[lane] + e) >> 2]), sh, signed)
+            elif nbytes == 8:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = m64[(offs[lane] + e) >> 3]
+            elif nbytes == 2:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = extend(np.int64(m16[(offs[lane] + e) >> 1]), sh, signed)
+            else:
+                for lane in range(32):
+                    regs[o + np.uint64(lane)] = extend(np.int64(mem[offs[lane] + e]), sh, signed)
+            commit(okind, oval, regs, T, d + k, base, mask, o)
+        else:
+            b = src_row(okind, oval, regs, T, s + 1 + k, base, 1)
+            for lane in range(32):
+                if (mask >> lane) & 1:
+                    store(mem, m16, m32, m64, offs[lane] + e, nbytes, regs[b + np.uint64(lane)])
+    count_access(stats, used, is_load, total, mask)
+    return 1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, addresses):
     """ldmatrix: lanes 8i..8i+7 give the row addresses of matrix i (16 bytes per row); lane l
     receives row l/4, columns 2(l%4) and 2(l%4)+1 of each matrix (of the transpose with .trans)."""
     count = code[pc, L.F_VEC]
-    trans = code[pc, L.F_SUB] == 1
+    trans = code[pc, L.F_SUB] == L.LDMATRIX_TRANS
     d = code[pc, L.F_DST]
     a = src_row(okind, oval, regs, T, code[pc, L.F_SRC], base, 0)
     providers = (np.int64(1) << (8 * count)) - 1 if count < 4 else L.FULL
-    if not lane_offsets(pc, code[pc, L.F_SPACE], regs, a, tmp, code[pc, L.F_OFFSET], 16, base, providers, mlay,
-                        valid, err, 0):
-        return False
+    if lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], 16, base, providers, memory.mlay,
+                      memory.valid, err, int(0), addresses[0]) < 0:
+        return -1
+    rows = addresses[0]
+    m16 = memory.m16
     for i in range(count):
         o = dst_row(okind, oval, regs, T, d + i, base, L.FULL)
         for lane in range(32):
             r = lane >> 2
             c = (lane & 3) * 2
             if trans:
-                lo = m16[(tmp[2, 8 * i + c] + 2 * r) >> 1]
-                hi = m16[(tmp[2, 8 * i + c + 1] + 2 * r) >> 1]
+                lo = m16[(rows[8 * i + c] + 2 * r) >> 1]
+                hi = m16[(rows[8 * i + c + 1] + 2 * r) >> 1]
             else:
-                lo = m16[(tmp[2, 8 * i + r] + 2 * c) >> 1]
-                hi = m16[(tmp[2, 8 * i + r] + 2 * c + 2) >> 1]
+                lo = m16[(rows[8 * i + r] + 2 * c) >> 1]
+                hi = m16[(rows[8 * i + r] + 2 * c + 2) >> 1]
             regs[o + np.uint64(lane)] = np.int64(lo) | (np.int64(hi) << 16)
     stats[L.ST_SHARED_LOADS] += 1
-    return True
+    return 1
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, sreg, mem, m16, m32, m64, valid, mlay, err):
+def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, addresses):
     """wmma.load / wmma.store: lane l holds elements chunk*E .. chunk*E+E-1 (row-major in the tile),
-    chunk = l mod (tile elements / E); see emu.engine.mma_fragments."""
+    chunk = l mod (tile elements / E); see emu.engine.mma_fragments. Element j of every lane is
+    one access, at ``addresses[j]``."""
     kind = code[pc, L.F_SUB]
     col_major = code[pc, L.F_AUX] == 1
     esize = code[pc, L.F_WIDTH]
     m = WMMA_SHAPES[code[pc, L.F_VEC]][0]
     n = WMMA_SHAPES[code[pc, L.F_VEC]][1]
     k = WMMA_SHAPES[code[pc, L.F_VEC]][2]
-    rows = m if kind != 1 else k
-    cols = k if kind == 0 else n
-    is_load = kind != 3
+    rows = m if kind != L.WMMA_B else k
+    cols = k if kind == L.WMMA_A else n
+    is_load = kind != L.WMMA_D
     s = code[pc, L.F_SRC]
+    d = code[pc, L.F_DST]
     nregs = code[pc, L.F_NDST] if is_load else code[pc, L.F_NSRC] - 2
     per_reg = 4 // esize
     per_lane = nregs * per_reg
     groups = rows * cols // per_lane
-    space = code[pc, L.F_SPACE]
+    a = src_row(okind, oval, regs, T, s, base, 0)
+    stride = src_row(okind, oval, regs, T, s + 1, base, 1)
+    element = scratch_row(regs, 2)
+    for j in range(per_lane):
+        for lane in range(32):
+            ul = np.uint64(lane)
+            idx = (lane % groups) * per_lane + j
+            r = idx // cols
+            c = idx % cols
+            ld = regs[stride + ul] & 0xFFFFFFFF
+            regs[element + ul] = regs[a + ul] + ((c * ld + r) if col_major else (r * ld + c)) * esize
+        if lane_addresses(pc, code[pc, L.F_SPACE], regs, element, code[pc, L.F_OFFSET], esize, base, L.FULL,
+                          memory.mlay, memory.valid, err, 0 if is_load else 1, addresses[j]) < 0:
+            return -1
+    mem, m16, m32, m64 = memory.mem, memory.m16, memory.m32, memory.m64
     for lane in range(32):
         t = base + lane
-        addr = rd(okind, oval, regs, T, s, t, lane, int(0), sreg) + code[pc, L.F_OFFSET]
-        stride = rd(okind, oval, regs, T, s + 1, t, lane, int(0), sreg) & 0xFFFFFFFF
-        chunk = lane % groups
         for r_i in range(nregs):
-            value = np.int64(0) if is_load else rd(okind, oval, regs, T, s + 2 + r_i, t, lane, int(0), sreg)
+            value = np.int64(0) if is_load else rd(okind, oval, regs, T, s + 2 + r_i, t, lane, w, sreg)
             for half in range(per_reg):
-                idx = chunk * per_lane + r_i * per_reg + half
-                r = idx // cols
-                c = idx % cols
-                a = addr + ((c * stride + r) if col_major else (r * stride + c)) * esize
-                off, used = resolve(space, a, esize, t, mlay, valid)
-                if off < 0 or off % esize != 0:
-                    fault(err, L.ERR_OUT_OF_BOUNDS if off < 0 else L.ERR_MISALIGNED, pc, t, a, used, esize,
-                          0 if is_load else 1)
-                    return False
+                off = addresses[r_i * per_reg + half, lane]
                 if is_load:
                     value |= zext(load(mem, m16, m32, m64, off, esize), esize) << (16 * half)
                 elif lane < groups:
                     store(mem, m16, m32, m64, off, esize, value >> (16 * half))
             if is_load:
-                wr(okind, oval, regs, T, code[pc, L.F_DST] + r_i, t, value)
-    return True
+                wr(okind, oval, regs, T, d + r_i, t, value)
+    return per_lane

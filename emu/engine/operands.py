@@ -22,7 +22,9 @@ def zext(v, nbytes):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def special(sid, t, lane, w, sreg):
+def special(sid, lane, w, sreg):
+    """Value of a special register for lane ``lane`` of warp ``w`` of a CTA (``sreg``: its slot's values)."""
+    t = w * 32 + lane
     nx = sreg[L.SV_NTID_X]
     ny = sreg[L.SV_NTID_Y]
     if sid == L.SR_TID_X:
@@ -72,7 +74,7 @@ def rd(okind, oval, regs, T, i, t, lane, w, sreg):
     if k == L.OK_IMM:
         return oval[i]
     if k == L.OK_SPECIAL:
-        return special(oval[i], t, lane, w, sreg)
+        return special(oval[i], lane, w, sreg)
     return np.int64(0)
 
 

@@ -7,8 +7,11 @@ from emu.engine.address import resolve
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, printbuf, nprint, err):
-    """vprintf(fmt, args): keep the format address and a copy of the argument buffer."""
+def record_printf(pc, code, oval, memory, out, t, cta, thread):
+    """vprintf(fmt, args) of register-file thread ``t`` (thread ``thread`` of CTA ``cta``): keep the
+    format address and a copy of the argument buffer."""
+    mem, m64, valid, mlay = memory.mem, memory.m64, memory.valid, memory.mlay
+    printmeta, printbuf, nprint = out.printmeta, out.printbuf, out.nprint
     s = code[pc, L.F_SRC]
     local0 = mlay[L.ML_LOCAL_BASE] + t * mlay[L.ML_LOCAL_SIZE]
     fmt = m64[(local0 + oval[s]) >> 3]
@@ -20,7 +23,7 @@ def record_printf(pc, code, oval, mem, m64, valid, mlay, t, cta, printmeta, prin
     nprint[0] = k + 1
     printmeta[k, 0] = fmt
     printmeta[k, 1] = cta
-    printmeta[k, 2] = t
+    printmeta[k, 2] = thread
     n = 0
     if args != 0:
         off, space = resolve(L.SP_GENERIC, args, int(1), t, mlay, valid)

@@ -1,72 +1,56 @@
-"""Tensor instructions (mma.sync, wmma.mma): the warps waiting at one pc run in one call of the model."""
+"""Tensor instructions (mma.sync, wmma.mma): run in Python, in batches, by the driver.
+
+A warp that issues a tensor instruction waits (W_TENSOR) until the driver
+calls ``run_tensor_ops``, which runs every waiting warp's instruction: the
+warps waiting at one pc (of any resident CTA, arrived at any time) in one call
+of the tensor-core model, since a call costs about as much for one warp as
+for many. The model (``emu.engine.mma_fragments``, ``emu.numerics.mma``) is
+numpy code; the engine itself stays free of Python objects.
+"""
 import numpy as np
-from numba import njit, objmode
 
 from emu.engine import layout as L
-from emu.engine.mma_fragments import execute_wmma
-from emu.engine.operands import wr
 from emu.engine.mma_fragments import execute as mma_execute
+from emu.engine.mma_fragments import execute_wmma
 
 
-@njit(cache=True, error_model="numpy")
-def exec_mma(code, pc, okind, oval, regs, T, warps, cc):
-    """mma.sync or wmma.mma of the ``warps`` waiting at ``pc``: gather the fragments of all their lanes, run
-    the tensor-core model once for all of them (Python, through object mode), scatter D."""
-    is_wmma = code[pc, L.F_OP] == L.OP_WMMA
-    s = code[pc, L.F_SRC]
-    d = code[pc, L.F_DST]
-    na = code[pc, L.F_AUX]
-    nb = code[pc, L.F_WIDTH]
-    nc = code[pc, L.F_NSRC] - na - nb
-    nd = code[pc, L.F_NDST]
-    lanes = 32 * len(warps)
-    a = np.zeros((lanes, na), dtype=np.int64)
-    b = np.zeros((lanes, nb), dtype=np.int64)
-    c = np.zeros((lanes, nc), dtype=np.int64)
-    out = np.zeros((lanes, nd), dtype=np.int64)
-    for row in range(lanes):
-        t = warps[row // 32] * 32 + row % 32
-        for i in range(na):
-            a[row, i] = regs[oval[s + i] * T + t]
-        for i in range(nb):
-            b[row, i] = regs[oval[s + na + i] * T + t]
-        for i in range(nc):
-            k = s + na + nb + i
-            c[row, i] = regs[oval[k] * T + t] if okind[k] == L.OK_REG else oval[k]
-    in_code = code[pc, L.F_TY2]
-    acc_code = code[pc, L.F_TY]
-    shape_id = code[pc, L.F_VEC] if is_wmma else code[pc, L.F_SUB]
-    layout_code = code[pc, L.F_VEC]            # mma only
-    with objmode():
-        if is_wmma:
-            execute_wmma(shape_id, in_code, acc_code, cc, a, b, c, out)
-        else:
-            mma_execute(shape_id, layout_code, in_code, acc_code, cc, a, b, c, out)
-    for row in range(lanes):
-        t = warps[row // 32] * 32 + row % 32
-        for i in range(nd):
-            wr(okind, oval, regs, T, d + i, t, out[row, i])
+def _operands(program, regs, T, first, count, threads):
+    """[threads, count] values of operands first .. first+count-1 (registers or immediates)."""
+    kinds = program.okind[first:first + count]
+    values = program.oval[first:first + count]
+    from_regs = regs[values[None, :] * T + threads[:, None]]
+    return np.where(kinds[None, :] == L.OK_REG, from_regs, values[None, :])
 
 
-@njit(cache=True, error_model="numpy")
-def run_tensor_ops(code, okind, oval, regs, T, nw, wstate, stk_pc, sps, cc):
-    """Execute the tensor instructions that warps wait at (L.W_TENSOR), the warps at one pc together in one
-    call of the model (a call costs about as much for one warp as for many). Returns the warps released."""
-    together = np.zeros(nw, dtype=np.int64)
-    released = 0
-    for w in range(nw):
-        if wstate[w] != L.W_TENSOR:
-            continue
-        pc = stk_pc[w, sps[w]]
-        n = 0
-        for v in range(w, nw):
-            if wstate[v] == L.W_TENSOR and stk_pc[v, sps[v]] == pc:
-                together[n] = v
-                n += 1
-        exec_mma(code, pc, okind, oval, regs, T, together[:n], cc)
-        for j in range(n):
-            v = together[j]
-            stk_pc[v, sps[v]] = pc + 1
-            wstate[v] = L.W_READY
-        released += n
-    return released
+def execute_at(pc, gws, program, regs, T, cc):
+    """The tensor instruction at ``pc`` for the warps ``gws``, in one call of the model."""
+    code = program.code
+    threads = (gws[:, None] * 32 + np.arange(32)[None, :]).ravel()
+    s, d = code[pc, L.F_SRC], code[pc, L.F_DST]
+    na, nb = code[pc, L.F_AUX], code[pc, L.F_WIDTH]
+    nc, nd = code[pc, L.F_NSRC] - na - nb, code[pc, L.F_NDST]
+    a = _operands(program, regs, T, s, na, threads)
+    b = _operands(program, regs, T, s + na, nb, threads)
+    c = _operands(program, regs, T, s + na + nb, nc, threads)
+    out = np.zeros((len(threads), nd), dtype=np.int64)
+    in_code, acc_code = code[pc, L.F_TY2], code[pc, L.F_TY]
+    if code[pc, L.F_OP] == L.OP_WMMA:
+        execute_wmma(code[pc, L.F_VEC], in_code, acc_code, cc, a, b, c, out)
+    else:
+        mma_execute(code[pc, L.F_SUB], code[pc, L.F_VEC], in_code, acc_code, cc, a, b, c, out)
+    for i in range(nd):
+        if program.okind[d + i] == L.OK_REG:
+            regs[program.oval[d + i] * T + threads] = out[:, i]
+
+
+def run_tensor_ops(program, warps, grid) -> int:
+    """Run the tensor instructions all waiting warps stopped at; returns how many warps were released."""
+    T = int(grid[L.G_SLOTS] * grid[L.G_CTA_WARPS] * 32)
+    waiting = np.flatnonzero(warps.state == L.W_TENSOR)
+    pcs = warps.pc_stack[waiting, warps.sp[waiting]]
+    for pc in np.unique(pcs):
+        gws = waiting[pcs == pc]
+        execute_at(int(pc), gws, program, warps.regs, T, int(grid[L.G_CC]))
+        warps.pc_stack[gws, warps.sp[gws]] = pc + 1
+    warps.state[waiting] = L.W_READY
+    return len(waiting)

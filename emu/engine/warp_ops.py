@@ -7,7 +7,8 @@ from emu.engine.operands import sext, zext, rd, wr
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthreads, tmp):
+def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthreads, lane_values):
+    """``nthreads``: threads of the CTA (lanes past it in its last warp do not exist)."""
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
     nd = code[pc, L.F_NDST]
@@ -21,7 +22,7 @@ def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthrea
         # shfl.sync.mode.b32 d[|p], a, b, c, membermask (PTX ISA pseudo-code)
         for lane in range(32):
             t = base + lane
-            tmp[lane] = regs[oval[s] * T + t] if (okind[s] == L.OK_REG and t < nthreads) else \
+            lane_values[lane] = regs[oval[s] * T + t] if (okind[s] == L.OK_REG and w * 32 + lane < nthreads) else \
                 (oval[s] if okind[s] == L.OK_IMM else np.int64(0))
         for lane in range(32):
             if not (mask >> lane) & 1:
@@ -47,7 +48,7 @@ def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthrea
                 ok = j <= max_lane
             if not ok:
                 j = lane
-            wr(okind, oval, regs, T, d, t, tmp[j & 31])
+            wr(okind, oval, regs, T, d, t, lane_values[j & 31])
             if nd > 1:
                 wr(okind, oval, regs, T, d + 1, t, np.int64(1) if ok else np.int64(0))
         return
@@ -103,15 +104,15 @@ def exec_warp_op(op, code, pc, okind, oval, regs, T, base, mask, w, sreg, nthrea
     nbytes = code[pc, L.F_WIDTH]
     for lane in range(32):
         if (mask >> lane) & 1:
-            tmp[lane] = zext(rd(okind, oval, regs, T, s, base + lane, lane, w, sreg), nbytes)
+            lane_values[lane] = zext(rd(okind, oval, regs, T, s, base + lane, lane, w, sreg), nbytes)
     for lane in range(32):
         if not (mask >> lane) & 1:
             continue
         same = np.int64(0)
         for k in range(32):
-            if (mask >> k) & 1 and tmp[k] == tmp[lane]:
+            if (mask >> k) & 1 and lane_values[k] == lane_values[lane]:
                 same |= np.int64(1) << k
-        if sub == 1:
+        if sub == L.MATCH_ALL:
             allsame = same == mask
             wr(okind, oval, regs, T, d, base + lane, mask if allsame else np.int64(0))
             if nd > 1:
