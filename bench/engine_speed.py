@@ -40,7 +40,7 @@ print(cudasim_seconds({{n}}))
 """
 
 # Run in a fresh process: import emu, launch the smallest library kernel, print JSON.
-# run_grid's cache counters tell whether numba loaded the engine from disk or compiled it.
+# run.s cache counters tell whether numba loaded the engine from disk or compiled it.
 START_UP_CHILD = """
 import time
 start, cpu_start = time.perf_counter(), time.process_time()
@@ -54,7 +54,7 @@ out = np.zeros_like(a)
 emu.GPU("sm_80").launch(vector_add, grid=8, block=128, args=(a, a, out))
 seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 assert (out == 2 * a).all()
-stats = control.run_grid.stats
+stats = control.run.stats
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds,
                   "engine_cache_hits": sum(stats.cache_hits.values()),
                   "engine_cache_misses": sum(stats.cache_misses.values())}))

@@ -30,7 +30,7 @@ from emu.engine.printf import record_printf
 from emu.engine.warp_ops import exec_warp_op
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def branch(gw, pc, sp, mask, taken, code, warps, stats, err):
     """bra: jump, fall through, or split the warp (push both paths); False on stack overflow."""
     stats[L.ST_BRANCHES] += 1
@@ -98,14 +98,16 @@ def arrive(gw, w, pc, sp, emask, code, okind, oval, regs, T, sreg, slot, warps, 
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def issue(gw, program, warps, slots, memory, out, scratch, grid):
-    """Execute exactly one instruction of warp ``gw`` (first popping reconverged stack entries).
+def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
+    """Issue up to ``limit`` instructions of warp ``gw``, one at a time, until it blocks or stops.
 
-    Returns R_ISSUED (the warp goes on), R_BLOCKED (it issued a barrier and waits), R_TENSOR (it
-    issued a tensor instruction, whose result the driver writes: the warp waits until then),
-    R_DONE (no instruction: the warp has finished) or R_ERROR (``out.err`` says why). After an
+    Returns R_ISSUED (it issued ``limit`` instructions and goes on), R_BLOCKED (it issued a barrier
+    and waits), R_TENSOR (it issued a tensor instruction, whose result the driver writes: the warp
+    waits until then), R_DONE (it has finished) or R_ERROR (``out.err`` says why). After each
     issued instruction ``scratch.issued`` holds its pc, active mask and, for memory instructions,
     the state space, access size and number of rows of per-lane offsets in ``scratch.addresses``.
+    One function, not a loop around calls of ``issue``: a call per instruction, with the machine
+    state as arguments, would cost more than most instructions.
     """
     code, okind, oval, of = program.code, program.okind, program.oval, program.of
     regs = warps.regs
@@ -116,161 +118,160 @@ def issue(gw, program, warps, slots, memory, out, scratch, grid):
     base = gw * 32
     T = grid[L.G_SLOTS] * nw * 32
     sreg = slots.sreg[slot]
-    while True:
-        sp = warps.sp[gw]
-        if sp < 0:
-            warps.state[gw] = L.W_DONE
-            return L.R_DONE
-        pc = warps.pc_stack[gw, sp]
-        mask = warps.mask_stack[gw, sp]
-        if mask != 0 and pc != warps.rpc_stack[gw, sp]:
-            break
-        warps.sp[gw] = sp - 1                 # reconverged (or all lanes gone): pop
-    if stats[L.ST_WARP_INSTRUCTIONS] >= grid[L.G_BUDGET]:
-        fault(err, L.ERR_BUDGET, pc, base, int(0), int(0), int(0), int(0))
-        return L.R_ERROR
-    emask = mask
-    g = code[pc, L.F_GUARD]
-    if g >= 0:
-        neg = code[pc, L.F_GUARD_NEG]
-        emask = np.int64(0)
-        for lane in range(32):
-            if (mask >> lane) & 1:
-                if (regs[g * T + base + lane] & 1) != neg:
-                    emask |= np.int64(1) << lane
-    stats[L.ST_WARP_INSTRUCTIONS] += 1
-    stats[L.ST_THREAD_INSTRUCTIONS] += popc32(emask)
-    stats[L.ST_CLASS_BASE + code[pc, L.F_CLASS]] += 1
-    out.counts[pc] += 1
-    sreg[L.SV_CLOCK] += 1
     issued = scratch.issued
-    issued[L.I_PC] = pc
-    issued[L.I_MASK] = emask
-    issued[L.I_SPACE] = -1
-    issued[L.I_ADDRESS_ROWS] = 0
-    op = code[pc, L.F_OP]
-    ex = code[pc, L.F_EXEC]
-    next_pc = pc + 1
-    if ex == L.EX_BRANCH:
-        return L.R_ISSUED if branch(gw, pc, sp, mask, emask, code, warps, stats, err) else L.R_ERROR
-    if ex == L.EX_EXIT:
-        if emask != 0:
-            warps.exited[gw] |= emask
-            for k in range(sp + 1):
-                warps.mask_stack[gw, k] &= ~emask
-    elif ex == L.EX_RET:
-        csp = warps.call_sp[gw]
-        if csp <= 0:
-            warps.state[gw] = L.W_DONE
-            return L.R_DONE
-        warps.call_sp[gw] = csp - 1
-        next_pc = warps.call_ret[gw, csp - 1]
-    elif ex == L.EX_CALL:
-        if emask != 0:
-            if emask != mask:
+    for _ in range(limit):
+        while True:
+            sp = warps.sp[gw]
+            if sp < 0:
+                warps.state[gw] = L.W_DONE
+                return L.R_DONE
+            pc = warps.pc_stack[gw, sp]
+            mask = warps.mask_stack[gw, sp]
+            if mask != 0 and pc != warps.rpc_stack[gw, sp]:
+                break
+            warps.sp[gw] = sp - 1                 # reconverged (or all lanes gone): pop
+        if stats[L.ST_WARP_INSTRUCTIONS] >= grid[L.G_BUDGET]:
+            fault(err, L.ERR_BUDGET, pc, base, int(0), int(0), int(0), int(0))
+            return L.R_ERROR
+        emask = mask
+        g = code[pc, L.F_GUARD]
+        if g >= 0:
+            neg = code[pc, L.F_GUARD_NEG]
+            emask = np.int64(0)
+            for lane in range(32):
+                if (mask >> lane) & 1:
+                    if (regs[g * T + base + lane] & 1) != neg:
+                        emask |= np.int64(1) << lane
+        stats[L.ST_WARP_INSTRUCTIONS] += 1
+        stats[L.ST_THREAD_INSTRUCTIONS] += popc32(emask)
+        stats[L.ST_CLASS_BASE + code[pc, L.F_CLASS]] += 1
+        out.counts[pc] += 1
+        sreg[L.SV_CLOCK] += 1
+        issued[L.I_PC] = pc
+        issued[L.I_MASK] = emask
+        issued[L.I_SPACE] = -1
+        issued[L.I_ADDRESS_ROWS] = 0
+        op = code[pc, L.F_OP]
+        ex = code[pc, L.F_EXEC]
+        next_pc = pc + 1
+        if ex == L.EX_BRANCH:
+            if not branch(gw, pc, sp, mask, emask, code, warps, stats, err):
+                return L.R_ERROR
+            continue
+        if ex == L.EX_EXIT:
+            if emask != 0:
+                warps.exited[gw] |= emask
+                for k in range(sp + 1):
+                    warps.mask_stack[gw, k] &= ~emask
+        elif ex == L.EX_RET:
+            csp = warps.call_sp[gw]
+            if csp <= 0:
+                warps.state[gw] = L.W_DONE
+                return L.R_DONE
+            warps.call_sp[gw] = csp - 1
+            next_pc = warps.call_ret[gw, csp - 1]
+        elif ex == L.EX_CALL:
+            if emask != 0:
+                if emask != mask:
+                    fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
+                    return L.R_ERROR
+                csp = warps.call_sp[gw]
+                if csp >= L.MAX_CALLS:
+                    fault(err, L.ERR_CALL_DEPTH, pc, base, int(0), int(0), int(0), int(0))
+                    return L.R_ERROR
+                warps.call_ret[gw, csp] = pc + 1
+                warps.call_sp[gw] = csp + 1
+                next_pc = code[pc, L.F_TARGET]
+        elif ex == L.EX_PRINTF:
+            for lane in range(32):
+                if (emask >> lane) & 1:
+                    record_printf(pc, code, oval, memory, out, base + lane, slots.cta[slot], w * 32 + lane)
+        elif ex == L.EX_TRAP:
+            if emask != 0:
+                lane0 = 0
+                while not (emask >> lane0) & 1:
+                    lane0 += 1
+                fault(err, L.ERR_TRAP, pc, base + lane0, int(0), int(0), int(0), int(0))
+                return L.R_ERROR
+        elif ex == L.EX_BARRIER:
+            if code[pc, L.F_SUB] != L.BAR_WARP_SYNC and emask != 0:
+                if arrive(gw, w, pc, sp, emask, code, okind, oval, regs, T, sreg, slot, warps, slots, stats):
+                    return L.R_BLOCKED
+        elif ex == L.EX_NOP:
+            pass
+        elif ex == L.EX_TENSOR or ex == L.EX_LDMATRIX or ex == L.EX_WMMA_LDST:
+            if emask != L.FULL:          # .aligned: all 32 lanes, converged
                 fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
                 return L.R_ERROR
-            csp = warps.call_sp[gw]
-            if csp >= L.MAX_CALLS:
-                fault(err, L.ERR_CALL_DEPTH, pc, base, int(0), int(0), int(0), int(0))
-                return L.R_ERROR
-            warps.call_ret[gw, csp] = pc + 1
-            warps.call_sp[gw] = csp + 1
-            next_pc = code[pc, L.F_TARGET]
-    elif ex == L.EX_PRINTF:
-        for lane in range(32):
-            if (emask >> lane) & 1:
-                record_printf(pc, code, oval, memory, out, base + lane, slots.cta[slot], w * 32 + lane)
-    elif ex == L.EX_TRAP:
-        if emask != 0:
-            lane0 = 0
-            while not (emask >> lane0) & 1:
-                lane0 += 1
-            fault(err, L.ERR_TRAP, pc, base + lane0, int(0), int(0), int(0), int(0))
-            return L.R_ERROR
-    elif ex == L.EX_BARRIER:
-        if code[pc, L.F_SUB] != L.BAR_WARP_SYNC and emask != 0:
-            if arrive(gw, w, pc, sp, emask, code, okind, oval, regs, T, sreg, slot, warps, slots, stats):
-                return L.R_BLOCKED
-    elif ex == L.EX_NOP:
-        pass
-    elif ex == L.EX_TENSOR or ex == L.EX_LDMATRIX or ex == L.EX_WMMA_LDST:
-        if emask != L.FULL:          # .aligned: all 32 lanes, converged
-            fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
-            return L.R_ERROR
-        if ex == L.EX_TENSOR:
-            warps.state[gw] = L.W_TENSOR
-            return L.R_TENSOR
-        if ex == L.EX_LDMATRIX:
-            rows = exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, scratch.addresses)
-            access = 16
-        else:
-            rows = exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, scratch.addresses)
-            access = code[pc, L.F_WIDTH]
-        if rows < 0:
-            return L.R_ERROR
-        issued[L.I_SPACE] = code[pc, L.F_SPACE]
-        issued[L.I_ACCESS_BYTES] = access
-        issued[L.I_ADDRESS_ROWS] = rows
-    elif emask != 0:
-        ty = code[pc, L.F_TY]
-        reference = grid[L.G_REFERENCE] != 0
-        if ex == L.EX_LDST or ex == L.EX_ATOMIC:
-            if ex == L.EX_LDST:
-                rows = exec_ldst(pc, op, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
-                                 scratch.addresses, reference)
-                access = code[pc, L.F_WIDTH] * code[pc, L.F_VEC]
+            if ex == L.EX_TENSOR:
+                warps.state[gw] = L.W_TENSOR
+                return L.R_TENSOR
+            if ex == L.EX_LDMATRIX:
+                rows = exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, scratch.addresses)
+                access = 16
             else:
-                rows = exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
-                                   scratch.addresses)
+                rows = exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, scratch.addresses)
                 access = code[pc, L.F_WIDTH]
             if rows < 0:
                 return L.R_ERROR
             issued[L.I_SPACE] = code[pc, L.F_SPACE]
             issued[L.I_ACCESS_BYTES] = access
             issued[L.I_ADDRESS_ROWS] = rows
-        elif not reference and exec_fast(op, code, pc, okind, oval, regs, T, base, emask):
-            pass
-        elif ex == L.EX_INT:
-            exec_int(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w,
-                     sreg)
-        elif ex == L.EX_FLOAT32:
-            exec_float32(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of,
-                         regs, T, base, emask)
-        elif ex == L.EX_FLOAT64:
-            exec_float64(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of,
-                         regs, T, base, emask)
-        elif ex == L.EX_HALF:
-            exec_half(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w,
-                      sreg)
-        elif ex == L.EX_CARRY:
-            exec_carry(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask,
-                       w, sreg)
-        elif ex == L.EX_COMPARE:
-            exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, emask, w, sreg)
-        elif ex == L.EX_CONVERT:
-            exec_convert(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask,
-                         w, sreg)
-        elif ex == L.EX_WARP:
-            exec_warp_op(op, code, pc, okind, oval, regs, T, base, emask, w, sreg, grid[L.G_CTA_THREADS],
-                         scratch.lane_values)
-        elif ex == L.EX_TESTP:
-            exec_testp(op, code[pc, L.F_SUB], ty, code, pc, okind, oval, of, regs, T, base, emask)
-        else:
-            fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
-            return L.R_ERROR
-    warps.pc_stack[gw, sp] = next_pc
+        elif emask != 0:
+            ty = code[pc, L.F_TY]
+            reference = grid[L.G_REFERENCE] != 0
+            if ex == L.EX_LDST or ex == L.EX_ATOMIC:
+                if ex == L.EX_LDST:
+                    rows = exec_ldst(pc, op, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
+                                     scratch.addresses, reference)
+                    access = code[pc, L.F_WIDTH] * code[pc, L.F_VEC]
+                else:
+                    rows = exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
+                                       scratch.addresses)
+                    access = code[pc, L.F_WIDTH]
+                if rows < 0:
+                    return L.R_ERROR
+                issued[L.I_SPACE] = code[pc, L.F_SPACE]
+                issued[L.I_ACCESS_BYTES] = access
+                issued[L.I_ADDRESS_ROWS] = rows
+            elif not reference and exec_fast(op, code, pc, okind, oval, regs, T, base, emask):
+                pass
+            elif ex == L.EX_INT:
+                exec_int(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w,
+                         sreg)
+            elif ex == L.EX_FLOAT32:
+                exec_float32(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of,
+                             regs, T, base, emask)
+            elif ex == L.EX_FLOAT64:
+                exec_float64(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of,
+                             regs, T, base, emask)
+            elif ex == L.EX_HALF:
+                exec_half(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w,
+                          sreg)
+            elif ex == L.EX_CARRY:
+                exec_carry(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask,
+                           w, sreg)
+            elif ex == L.EX_COMPARE:
+                exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, emask, w, sreg)
+            elif ex == L.EX_CONVERT:
+                exec_convert(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask,
+                             w, sreg)
+            elif ex == L.EX_WARP:
+                exec_warp_op(op, code, pc, okind, oval, regs, T, base, emask, w, sreg, grid[L.G_CTA_THREADS],
+                             scratch.lane_values)
+            elif ex == L.EX_TESTP:
+                exec_testp(op, code[pc, L.F_SUB], ty, code, pc, okind, oval, of, regs, T, base, emask)
+            else:
+                fault(err, L.ERR_UNSUPPORTED, pc, base, int(0), int(0), int(0), int(0))
+                return L.R_ERROR
+        warps.pc_stack[gw, sp] = next_pc
     return L.R_ISSUED
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def run_warp(gw, program, warps, slots, memory, out, scratch, grid):
-    """Issue instructions of warp ``gw`` until it blocks, finishes, faults or has run a slice."""
-    for _ in range(L.SLICE):
-        r = issue(gw, program, warps, slots, memory, out, scratch, grid)
-        if r != L.R_ISSUED:
-            return r
-    return L.R_SLICE
+def issue(gw, program, warps, slots, memory, out, scratch, grid):
+    """Execute exactly one instruction of warp ``gw`` (the step a timing model drives); see run_warp."""
+    return run_warp(gw, program, warps, slots, memory, out, scratch, grid, 1)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -411,7 +412,7 @@ def run(program, warps, slots, memory, out, scratch, grid):
             if state != L.W_READY:
                 continue
             progressed = True
-            r = run_warp(gw, program, warps, slots, memory, out, scratch, grid)
+            r = run_warp(gw, program, warps, slots, memory, out, scratch, grid, L.SLICE)
             if r == L.R_ERROR:
                 return L.R_ERROR
             if r == L.R_TENSOR:
