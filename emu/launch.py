@@ -12,16 +12,14 @@ import hashlib
 import linecache
 import os
 import struct
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from emu.arch.presets import GPUPreset, get_preset, sm_number
-from emu.engine import control, state
+from emu.engine import state
 from emu.engine import layout as L
-from emu.engine.memory import ALIGN, LaunchMemory
-from emu.engine.tensor import run_tensor_ops
+from emu.engine.memory import LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
 from emu.isa.fragments import SHAPES
@@ -33,8 +31,6 @@ from emu.report.printf import format_printf
 from emu.report.report import Report
 
 DEFAULT_BUDGET = 2_000_000_000      # warp instructions before a launch is called runaway
-PRINT_RECORDS = 4096
-PRINT_BYTES = 256
 
 
 def reference_mode() -> int:
@@ -80,6 +76,36 @@ class Run:
     program: Program
     printed: list              # lines printed by the kernel
     instruction_counts: np.ndarray   # warp instructions executed per decoded pc (program.sources[pc])
+
+
+@dataclass
+class Prepared:
+    """A launch laid out on its machine (``GPU.prepare``): run ``machine``, then ``finish``."""
+    preset: GPUPreset
+    kernel: CompiledKernel
+    program: Program
+    memory: LaunchMemory
+    machine: state.Machine
+    copies: list               # [(caller's array, its allocation)]
+    grid: tuple
+    block: tuple
+    args: tuple
+
+    def finish(self, elapsed: float) -> Run:
+        """Print what the kernel printed; raise its fault, or copy the arrays back and report."""
+        stats, counts, _, printmeta, printbuf, nprint = self.machine.out
+        err = self.machine.fault()
+        printed = format_printf(self.machine.memory.mem, self.memory, printmeta[:nprint[0]], printbuf,
+                                int(nprint[1]))
+        for line in printed:
+            print(line, end="" if line.endswith("\n") else "\n")
+        if err[L.E_CODE] != L.ERR_NONE:
+            raise _fault(err, self.kernel, self.program, self.memory, self.grid, self.block, self.args, self.copies)
+        for array, alloc in self.copies:
+            _copy_back(array, self.memory.read(alloc))
+        report = _report(self.kernel, self.preset, self.grid, self.block, stats, counts, self.program, elapsed)
+        return Run(report=report, kernel=self.kernel, program=self.program, printed=printed,
+                   instruction_counts=counts)
 
 
 @dataclass
@@ -148,9 +174,9 @@ class GPU:
             return kernel
         return compile_numba_kernel(kernel, args, self.preset.cc)
 
-    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
-               budget: int = DEFAULT_BUDGET) -> Run:
-        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place."""
+    def prepare(self, kernel, grid, block, args=(), shared_mem: int = 0,
+                budget: int = DEFAULT_BUDGET) -> "Prepared":
+        """Compile, check and lay out a launch: the machine the engine runs, before it runs."""
         grid, block = _dim3(grid, "grid"), _dim3(block, "block")
         self._check_limits(grid, block)
         args = tuple(args)
@@ -166,73 +192,23 @@ class GPU:
             memory.allocate(var.name, var.size_bytes, init)
         param_values, copies = _marshal(compiled, program, args, memory)
         n_ctas = grid[0] * grid[1] * grid[2]
-        threads = block[0] * block[1] * block[2]
-        cta_warps = (threads + 31) // 32
-        slots = self._resident_ctas(n_ctas, cta_warps)
-        shared_stride = -(-max(shared_total, 16) // ALIGN) * ALIGN
-        mem = memory.build(program.param_bytes, slots * shared_stride, program.local_bytes, slots * cta_warps * 32)
-        _write_params(mem, memory.layout["param_base"], program, param_values)
+        machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),
+                              self.preset.sm_count, self._resident_ctas(n_ctas, block), budget, reference_mode())
+        _write_params(machine.memory.mem, memory.layout["param_base"], program, param_values)
+        return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args)
 
-        lay = memory.layout
-        mlay = np.zeros(L.N_ML, dtype=np.int64)
-        mlay[L.ML_PARAM_BASE], mlay[L.ML_PARAM_SIZE] = lay["param_base"], lay["param_size"]
-        mlay[L.ML_SHARED_BASE], mlay[L.ML_SHARED_SIZE] = lay["shared_base"], shared_total
-        mlay[L.ML_SHARED_STRIDE] = shared_stride
-        mlay[L.ML_LOCAL_BASE], mlay[L.ML_LOCAL_SIZE] = lay["local_base"], lay["local_size"]
-        mlay[L.ML_HEAP_SIZE] = lay["heap_size"]
-        mlay[L.ML_SLOT_THREADS] = cta_warps * 32
-        geometry = np.zeros(L.N_G, dtype=np.int64)
-        geometry[L.G_GRID_X:L.G_GRID_Z + 1] = grid
-        geometry[L.G_BLOCK_X:L.G_BLOCK_Z + 1] = block
-        geometry[L.G_DYN_SMEM], geometry[L.G_TOTAL_SMEM] = int(shared_mem), shared_total
-        geometry[L.G_CC], geometry[L.G_N_SMS] = sm_number(self.preset.cc), self.preset.sm_count
-        geometry[L.G_SLOTS], geometry[L.G_CTA_WARPS], geometry[L.G_CTA_THREADS] = slots, cta_warps, threads
-        geometry[L.G_NEXT_CTA], geometry[L.G_END_CTA] = 0, n_ctas
-        geometry[L.G_BUDGET] = budget
-        geometry[L.G_REFERENCE] = reference_mode()
-        out = state.Output(stats=np.zeros(L.N_STATS, dtype=np.int64),
-                           counts=np.zeros(len(program.code), dtype=np.int64),
-                           err=np.zeros(L.N_ERR, dtype=np.int64),
-                           printmeta=np.zeros((PRINT_RECORDS, 4), dtype=np.int64),
-                           printbuf=np.zeros((PRINT_RECORDS, PRINT_BYTES), dtype=np.uint8),
-                           nprint=np.zeros(2, dtype=np.int64))
-        code = state.Code(program.code, program.opnd_kind, program.opnd_val, program.opnd_f)
-        device = state.Memory(mem, mem.view(np.uint16), mem.view(np.uint32), mem.view(np.int64), memory.valid,
-                              mlay)
-        warps, resident, scratch = state.allocate(program, geometry)
-        if not getattr(control.run, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
-            idle = geometry.copy()
-            idle[L.G_END_CTA] = 0   # runs nothing: loads (or, the first time ever, compiles) the engine untimed
-            control.run(code, warps, resident, device, out, scratch, idle)
-        start = time.perf_counter()
-        while True:
-            reason = control.run(code, warps, resident, device, out, scratch, geometry)
-            if reason == L.R_TENSOR:
-                run_tensor_ops(code, warps, geometry)
-            elif reason != L.R_SLICE:
-                break
-        elapsed = time.perf_counter() - start
-        stats, counts, err, printmeta, printbuf, nprint = out
-        if err[L.E_CODE] != L.ERR_NONE:
-            # the engine names register-file threads; the user wants CTA and thread indices
-            slot_threads = cta_warps * 32
-            err[L.E_CTA] = resident.cta[err[L.E_THREAD] // slot_threads]
-            err[L.E_THREAD] %= slot_threads
+    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
+               budget: int = DEFAULT_BUDGET) -> Run:
+        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place."""
+        prepared = self.prepare(kernel, grid, block, args, shared_mem, budget)
+        elapsed = prepared.machine.run()
+        return prepared.finish(elapsed)
 
-        printed = format_printf(mem, memory, printmeta[:nprint[0]], printbuf, int(nprint[1]))
-        for line in printed:
-            print(line, end="" if line.endswith("\n") else "\n")
-        if err[L.E_CODE] != L.ERR_NONE:
-            raise _fault(err, compiled, program, memory, grid, block, args, copies)
-        for array, alloc in copies:
-            _copy_back(array, memory.read(alloc))
-        report = _report(compiled, self.preset, grid, block, stats, counts, program, elapsed)
-        return Run(report=report, kernel=compiled, program=program, printed=printed, instruction_counts=counts)
-
-    def _resident_ctas(self, n_ctas: int, cta_warps: int) -> int:
+    def _resident_ctas(self, n_ctas: int, block) -> int:
         """CTAs the engine keeps resident at once on its SM: as many as the SM's thread limit allows.
         The cycle model's occupancy (registers, shared memory, CTAs per SM) refines this."""
-        return max(1, min(n_ctas, self.preset.max_threads_per_sm // (cta_warps * 32)))
+        cta_threads = -(-block[0] * block[1] * block[2] // 32) * 32
+        return max(1, min(n_ctas, self.preset.max_threads_per_sm // cta_threads))
 
     # ------------------------------------------------------------ checks CUDA makes at launch
     def _check_limits(self, grid, block):
