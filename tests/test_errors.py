@@ -268,3 +268,12 @@ def test_recursion_is_refused():
     body = "{\n.param .b32 a;\nst.param.b32 [a], 1;\ncall loop_forever, (a);\n}"
     with pytest.raises(emu.UnsupportedPTXError, match="recursive"):
         K.launch(K.module(body, funcs=funcs), [], block=1)
+
+
+def test_malformed_ptx_is_an_emu_error_and_a_value_error():
+    text = K.module("mov.u32 %r1, 1\nret;")
+    with pytest.raises(emu.EmuError) as info:
+        K.launch(text, [], block=1)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, emu.PTXSyntaxError)
+    assert emu.ptx.parser.PTXSyntaxError is emu.PTXSyntaxError
+    assert "expected ',' or ';'" in info.value.message
