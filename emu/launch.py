@@ -74,6 +74,12 @@ class Run:
     printed: list              # lines printed by the kernel
     instruction_counts: np.ndarray   # warp instructions executed per decoded pc (program.sources[pc])
 
+    def __repr__(self):
+        r = self.report
+        return (f"Run(kernel={r.kernel!r}, gpu={r.gpu!r}, grid={r.grid}, block={r.block}, "
+                f"warp_instructions={r.warp_instructions:,}, simt_efficiency={r.simt_efficiency:.0%}, "
+                f"printed={len(self.printed)} lines, {r.emulation_seconds:.3f} s)")
+
 
 @dataclass
 class _Loaded:
