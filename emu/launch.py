@@ -78,7 +78,7 @@ class Run:
         r = self.report
         return (f"Run(kernel={r.kernel!r}, gpu={r.gpu!r}, grid={r.grid}, block={r.block}, "
                 f"warp_instructions={r.warp_instructions:,}, simt_efficiency={r.simt_efficiency:.0%}, "
-                f"printed={len(self.printed)} lines, {r.emulation_seconds:.3f} s)")
+                f"printed={len(self.printed)} lines, emulation_seconds={r.emulation_seconds:.3g})")
 
 
 @dataclass
