@@ -61,3 +61,8 @@ class KernelFault(EmuError):
         self.instruction = instruction
         self.source = source
         self.address = address
+
+
+class KernelAssertionError(KernelFault, AssertionError):
+    """An ``assert`` failed in a numba kernel compiled with ``debug=True`` (numba's launch raises
+    ``AssertionError``); the attributes say which thread and which source line."""

@@ -22,6 +22,7 @@ from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
+from emu.frontend.exceptions import kernel_exception
 from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
 from emu.program.decode import Program, decode
@@ -201,6 +202,8 @@ class GPU:
             print(line, end="" if line.endswith("\n") else "\n")
         if err[L.E_CODE] != L.ERR_NONE:
             raise _fault(err, compiled, program, memory, grid, block, args, copies)
+        if raised := kernel_exception(compiled, program, lambda at, size: memory.buffer[at - L.GLOBAL_BASE:][:size]):
+            raise raised
         for array, alloc in copies:
             _copy_back(array, memory.read(alloc))
         report = _report(compiled, self.preset, grid, block, stats, counts, program, elapsed)

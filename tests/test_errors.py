@@ -14,15 +14,17 @@ import numpy as np
 import pytest
 from numba import cuda
 
+import debug_kernels
 import emu
 import ptxkit as K
+from debug_kernels import checked_copy
 
 GPU = emu.GPU("sm_80")
 THIS_FILE = __file__.rsplit("/", 1)[-1]
 
 
 def line_of(fn, text: str) -> int:
-    """Line number in this file of the first line of ``fn`` containing ``text``."""
+    """Line number in its file of the first line of ``fn`` containing ``text``."""
     lines, first = inspect.getsourcelines(fn)
     for k, line in enumerate(lines):
         if text in line:
@@ -179,6 +181,55 @@ def test_trap():
     with pytest.raises(emu.KernelFault, match=r"executed trap .* block \(1, 0, 0\), thread \(5, 0, 0\)"):
         K.launch(K.pointer_kernel(body, 1), [out], grid=2, block=32)
     assert out.tolist() == [0] * 64
+
+
+# ------------------------------------------------------------------ assert and raise in debug=True kernels
+def test_failed_assert_raises_assertion_error_naming_thread_and_line():
+    a = np.arange(64, dtype=np.int32)
+    out = np.full(64, -7, dtype=np.int32)
+    with pytest.raises(AssertionError) as info:
+        GPU.launch(checked_copy, 2, 32, (a, out))
+    msg = str(info.value)
+    assert isinstance(info.value, emu.KernelAssertionError) and isinstance(info.value, emu.KernelFault)
+    # the first thread to fail stores the error code: i = 40 is thread 8 of block 1
+    assert "kernel checked_copy raised AssertionError in block (1, 0, 0), thread (8, 0, 0)" in msg
+    assert info.value.block == (1, 0, 0) and info.value.thread == (8, 0, 0)
+    assert info.value.source == f"{debug_kernels.__file__}:{line_of(checked_copy, 'assert a[i] < 40')}"
+    assert '`assert a[i] < 40, "a[i] too large"`: a[i] too large' in msg
+    # threads that passed the assert wrote out[i] on the device; none of it reaches the caller
+    assert "not modified" in msg and out.tolist() == [-7] * 64
+
+
+def test_passing_asserts_let_the_launch_complete():
+    a = np.arange(64, dtype=np.int32) % 40
+    out = np.zeros(64, dtype=np.int32)
+    GPU.launch(checked_copy, 2, 32, (a, out))
+    assert out.tolist() == a.tolist()
+
+
+def test_raise_in_kernel_raises_that_exception():
+    a = np.arange(32, dtype=np.int32) - 3
+    with pytest.raises(ValueError) as info:
+        GPU.launch(checked_copy, 1, 32, (a, np.zeros(32, dtype=np.int32)))
+    assert info.value.args[1:] == (-1,)
+    assert "raised ValueError in block (0, 0, 0), thread (0, 0, 0)" in info.value.args[0]
+    assert info.value.args[0].endswith("`raise ValueError(\"negative input\", -1)`: negative input. "
+                                       "The caller's arrays were not modified.")
+
+
+def test_raise_of_a_local_exception_class_is_a_kernel_fault():
+    class Overflow(Exception):
+        pass
+
+    @cuda.jit(debug=True, opt=False)
+    def guarded(a):
+        if a[cuda.grid(1)] > 5:
+            raise Overflow("over five")
+
+    with pytest.raises(emu.KernelFault, match=r"raised test_raise_of_a_local_exception_class_is_a_kernel_fault"
+                                              r"\.<locals>\.Overflow in block \(0, 0, 0\), thread \(6, 0, 0\)"
+                                              r".*: over five"):
+        GPU.launch(guarded, 1, 32, (np.arange(32, dtype=np.int32),))
 
 
 # ------------------------------------------------------------------ launches CUDA refuses

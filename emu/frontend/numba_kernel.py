@@ -13,6 +13,7 @@ import types as pytypes
 import weakref
 from types import SimpleNamespace
 
+import numba.cuda.compiler as cuda_compiler
 import numba.cuda.dispatcher as cuda_dispatcher
 from numba import cuda
 from numba.core import types
@@ -24,6 +25,7 @@ from emu.errors import CompileError, KernelArgumentError
 
 from . import cache
 from .cuda_cpp import compile_relocatable_ptx, nvrtc_version
+from .exceptions import exception_records, raise_sites
 from .fingerprint import describe_options, fingerprint
 from .kernel import CompiledKernel, choose_entry
 from .ptx_link import extern_functions, link_ptx
@@ -82,15 +84,36 @@ def compile_numba_kernel(kernel, args, cc: tuple[int, int]) -> CompiledKernel:
     record = cache.get(key)
     if record is None:
         with _offline_device(cc, fp.device_functions):
-            ptx, _ = cuda.compile_ptx(pyfunc, arg_types, cc=cc, lineinfo=True,
-                                      **{k: options[k] for k in _PTX_OPTIONS if k in options})
+            ptx, exceptions = _compile_ptx(pyfunc, arg_types, cc, options)
         ptx = _link_shims(ptx, cc)
-        record = {"ptx": ptx, "entry": choose_entry(ptx, None)}
+        record = {"ptx": ptx, "entry": choose_entry(ptx, None), "exceptions": exception_records(exceptions)}
         cache.put(key, record)
     code = pyfunc.__code__
     return CompiledKernel(name=pyfunc.__name__, ptx=record["ptx"], entry=record["entry"],
                           arg_types=arg_types, source_file=code.co_filename,
-                          first_line=code.co_firstlineno, cc=cc)
+                          first_line=code.co_firstlineno, cc=cc, exceptions=raise_sites(record["exceptions"]))
+
+
+def _compile_ptx(pyfunc, arg_types, cc: tuple[int, int], options: dict) -> tuple[str, dict]:
+    """numba's ``compile_ptx``, and the exceptions the kernel can report: ``{code: (class, args, loc)}``.
+
+    That table lives in the call helper of the compile result, which
+    ``compile_ptx`` drops: its call of ``compile_cuda`` is recorded to keep it.
+    The caller holds the compiler lock.
+    """
+    compile_cuda, results = cuda_compiler.compile_cuda, []
+
+    def recorded(*args, **kwargs):
+        results.append(compile_cuda(*args, **kwargs))
+        return results[-1]
+
+    cuda_compiler.compile_cuda = recorded
+    try:
+        ptx, _ = cuda.compile_ptx(pyfunc, arg_types, cc=cc, lineinfo=True,
+                                  **{k: options[k] for k in _PTX_OPTIONS if k in options})
+    finally:
+        cuda_compiler.compile_cuda = compile_cuda
+    return ptx, results[-1].call_helper.exceptions
 
 
 def _link_shims(ptx: str, cc: tuple[int, int]) -> str:
