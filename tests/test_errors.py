@@ -282,6 +282,28 @@ def test_wrong_arguments():
         K.launch(K.pointer_kernel("", 1), [[1, 2, 3]], block=1)
 
 
+
+@cuda.jit
+def scale(out, a, factor):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = a[i] * factor
+
+
+def test_array_for_scalar_and_scalar_for_array_name_the_argument():
+    x = np.ones(4, dtype=np.float32)
+    line = f"line {line_of(scale, 'a[i] * factor')} of {__file__}"
+    with pytest.raises(emu.KernelArgumentError) as info:
+        GPU.launch(scale, 1, 4, (x, x, x))
+    assert str(info.value) == (f"kernel 'scale', argument 2 ('factor'): expected a scalar, got an array "
+                               f"(array(float32, 1d, C)); {line} uses factor as a scalar")
+    with pytest.raises(emu.KernelArgumentError) as info:
+        GPU.launch(scale, 1, 4, (x, 2.0, 2.0))
+    assert str(info.value) == (f"kernel 'scale', argument 1 ('a'): expected an array, got a scalar (float64); "
+                               f"{line} uses a as an array")
+    GPU.launch(scale, 1, 4, (x, np.full(4, 3, dtype=np.float32), np.float32(2)))
+    assert x.tolist() == [6.0] * 4
+
 # ------------------------------------------------------------------ PTX emu does not run
 def located(body: str) -> str:
     """A kernel whose instructions carry .loc lines of a pretend source file 'kernel.cu'."""
