@@ -94,7 +94,7 @@ def compile_numba_kernel(kernel, args, cc: tuple[int, int]) -> CompiledKernel:
                          describe_options(options), _TOOLCHAIN)
     record = cache.get(key)
     if record is None:
-        with _offline_device(cc, fp.device_functions):
+        with offline_device(cc, fp.device_functions):
             try:
                 ptx, exceptions = _compile_ptx(pyfunc, arg_types, cc, options)
             except _TYPING_ERRORS:
@@ -249,7 +249,7 @@ def _function_and_options(kernel) -> tuple[pytypes.FunctionType, dict]:
 
 
 @contextlib.contextmanager
-def _offline_device(cc: tuple[int, int], device_functions):
+def offline_device(cc: tuple[int, int], device_functions=()):
     """Let numba-cuda compile the device functions a kernel calls, for ``cc``, with no GPU.
 
     ``CUDADispatcher.compile_device`` asks the current GPU for its compute
