@@ -261,8 +261,9 @@ def offline_device(cc: tuple[int, int], device_functions=()):
     cached under a key that says otherwise. So meanwhile each device function
     gets overloads of its own per ``cc`` and per digest of its code and
     globals (``device_functions`` holds ``(dispatcher, digest)`` pairs): the
-    PTX is what a fresh process would compile. The compiler lock keeps other
-    threads' compiles out of this window.
+    PTX is what a fresh process would compile; callers that do not cache
+    (``kernels/check.py``, ``tests/data/ptx/generate.py``) pass none. The
+    compiler lock keeps other threads' compiles out of this window.
     """
     with global_compiler_lock:
         saved_device = cuda_dispatcher.get_current_device
