@@ -1,9 +1,9 @@
 """emu: a cycle-approximate GPU emulator that runs numba.cuda and CUDA C++ kernels from their PTX."""
-from emu.errors import (CompileError, EmuError, KernelArgumentError, KernelEntryError, KernelFault, LaunchError,
-                        LinkError, PtxasError, UnsupportedPTXError)
+from emu.errors import (CompileError, EmuError, KernelArgumentError, KernelAssertionError, KernelEntryError,
+                        KernelFault, LaunchError, LinkError, PTXSyntaxError, PtxasError, UnsupportedPTXError)
 from emu.launch import GPU, Run, compile_cuda, ptx_kernel
 
-__all__ = ["GPU", "Run", "compile_cuda", "ptx_kernel", "EmuError", "KernelFault", "LaunchError",
-           "KernelArgumentError", "KernelEntryError", "CompileError", "PtxasError", "LinkError",
-           "UnsupportedPTXError"]
+__all__ = ["GPU", "Run", "compile_cuda", "ptx_kernel", "EmuError", "KernelFault", "KernelAssertionError",
+           "LaunchError", "KernelArgumentError", "KernelEntryError", "CompileError", "PtxasError", "LinkError",
+           "PTXSyntaxError", "UnsupportedPTXError"]
 __version__ = "0.1.0"

@@ -9,6 +9,16 @@ class UnsupportedPTXError(EmuError):
     """The PTX uses an instruction, modifier or feature the emulator does not execute."""
 
 
+class PTXSyntaxError(EmuError, ValueError):
+    """Malformed PTX. ``line`` is 1-based; ``source`` is that line of the input."""
+
+    def __init__(self, message: str, line: int, source: str):
+        super().__init__(f"line {line}: {message}\n    {source}")
+        self.message = message
+        self.line = line
+        self.source = source
+
+
 class LaunchError(EmuError):
     """A launch CUDA itself would refuse (block or grid too large, too much shared memory, bad arguments)."""
 
@@ -51,3 +61,8 @@ class KernelFault(EmuError):
         self.instruction = instruction
         self.source = source
         self.address = address
+
+
+class KernelAssertionError(KernelFault, AssertionError):
+    """An ``assert`` failed in a numba kernel compiled with ``debug=True`` (numba's launch raises
+    ``AssertionError``); the attributes say which thread and which source line."""

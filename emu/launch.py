@@ -22,6 +22,7 @@ from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
+from emu.frontend.exceptions import kernel_exception
 from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
 from emu.program.decode import Program, decode
@@ -77,6 +78,12 @@ class Run:
     printed: list              # lines printed by the kernel
     instruction_counts: np.ndarray   # warp instructions executed per decoded pc (program.sources[pc])
 
+    def __repr__(self):
+        r = self.report
+        return (f"Run(kernel={r.kernel!r}, gpu={r.gpu!r}, grid={r.grid}, block={r.block}, "
+                f"warp_instructions={r.warp_instructions:,}, simt_efficiency={r.simt_efficiency:.0%}, "
+                f"printed={len(self.printed)} lines, emulation_seconds={r.emulation_seconds:.3g})")
+
 
 @dataclass
 class Prepared:
@@ -101,6 +108,9 @@ class Prepared:
             print(line, end="" if line.endswith("\n") else "\n")
         if err[L.E_CODE] != L.ERR_NONE:
             raise _fault(err, self.kernel, self.program, self.memory, self.grid, self.block, self.args, self.copies)
+        if raised := kernel_exception(self.kernel, self.program,
+                                      lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size]):
+            raise raised
         for array, alloc in self.copies:
             _copy_back(array, self.memory.read(alloc))
         report = _report(self.kernel, self.preset, self.grid, self.block, stats, counts, self.program, elapsed)

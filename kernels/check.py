@@ -1,4 +1,4 @@
-"""Validate the kernel library without a GPU or the emulator.
+"""Validate the kernel library without a GPU or the emulator's engine.
 
     python -m kernels.check          # PTX compile check, then CUDA-simulator check
     python -m kernels.check --ptx    # only compile every kernel to PTX (sm_80)
@@ -9,12 +9,10 @@ before numba.cuda is imported) and compares each kernel with its twin. The simul
 rounds a*b+c twice where the PTX fuses it, so cases with fuses_fma get SIM_FMA_TOLERANCE.
 """
 
-import contextlib
 import os
 import subprocess
 import sys
 import time
-import types
 import warnings
 
 import numpy as np
@@ -25,43 +23,13 @@ SIM_FMA_TOLERANCE = {np.dtype(np.float32): (1e-5, 1e-6), np.dtype(np.float16): (
 SIM_ENV = "NUMBA_ENABLE_CUDASIM"
 
 
-def compile_cuda_cpp_ptx(source: str, cc=(8, 0)) -> str:
-    """CUDA C++ -> PTX with NVRTC (no driver needed)."""
-    from cuda.bindings import nvrtc
-
-    err, prog = nvrtc.nvrtcCreateProgram(source.encode(), b"kernel.cu", 0, [], [])
-    options = [f"--gpu-architecture=compute_{cc[0]}{cc[1]}".encode(), b"-lineinfo"]
-    err, = nvrtc.nvrtcCompileProgram(prog, len(options), options)
-    if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
-        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
-        log = b" " * size
-        nvrtc.nvrtcGetProgramLog(prog, log)
-        raise RuntimeError(log.decode())
-    _, size = nvrtc.nvrtcGetPTXSize(prog)
-    ptx = b" " * size
-    nvrtc.nvrtcGetPTX(prog, ptx)
-    return ptx.rstrip(b"\0").decode()
-
-
-@contextlib.contextmanager
-def device_functions_without_driver(cc=(8, 0)):
-    """numba-cuda compiles a called @cuda.jit(device=True) function for the *current
-    device's* compute capability, which needs a CUDA driver. Pretend there is a device."""
-    from numba.cuda import dispatcher
-
-    fake_device = types.SimpleNamespace(compute_capability=cc)
-    saved = dispatcher.get_current_device
-    dispatcher.get_current_device = lambda: fake_device
-    try:
-        yield
-    finally:
-        dispatcher.get_current_device = saved
-
-
 def check_ptx(cases) -> bool:
     """Compile each kernel for sm_80, with the argument types of its first size."""
     import numba
     from numba import cuda
+
+    from emu.frontend import compile_cuda_source
+    from emu.frontend.numba_kernel import offline_device
 
     ok = True
     rng = np.random.default_rng(0)
@@ -69,10 +37,10 @@ def check_ptx(cases) -> bool:
         args = case.make_inputs(rng, case.sizes[0])
         try:
             if case.is_cuda_cpp:
-                ptx = compile_cuda_cpp_ptx(case.kernel)
+                ptx = compile_cuda_source(case.kernel, case.entry, (8, 0)).ptx
             else:
                 types_ = tuple(numba.typeof(a) for a in args)
-                with warnings.catch_warnings(), device_functions_without_driver():
+                with warnings.catch_warnings(), offline_device((8, 0)):
                     warnings.simplefilter("ignore")   # lineinfo can't find source for lambdas
                     ptx, _ = cuda.compile_ptx(case.kernel.py_func, types_, cc=(8, 0),
                                               lineinfo=True)

@@ -14,15 +14,17 @@ import numpy as np
 import pytest
 from numba import cuda
 
+import debug_kernels
 import emu
 import ptxkit as K
+from debug_kernels import checked_copy
 
 GPU = emu.GPU("sm_80")
 THIS_FILE = __file__.rsplit("/", 1)[-1]
 
 
 def line_of(fn, text: str) -> int:
-    """Line number in this file of the first line of ``fn`` containing ``text``."""
+    """Line number in its file of the first line of ``fn`` containing ``text``."""
     lines, first = inspect.getsourcelines(fn)
     for k, line in enumerate(lines):
         if text in line:
@@ -181,6 +183,55 @@ def test_trap():
     assert out.tolist() == [0] * 64
 
 
+# ------------------------------------------------------------------ assert and raise in debug=True kernels
+def test_failed_assert_raises_assertion_error_naming_thread_and_line():
+    a = np.arange(64, dtype=np.int32)
+    out = np.full(64, -7, dtype=np.int32)
+    with pytest.raises(AssertionError) as info:
+        GPU.launch(checked_copy, 2, 32, (a, out))
+    msg = str(info.value)
+    assert isinstance(info.value, emu.KernelAssertionError) and isinstance(info.value, emu.KernelFault)
+    # the first thread to fail stores the error code: i = 40 is thread 8 of block 1
+    assert "kernel checked_copy raised AssertionError in block (1, 0, 0), thread (8, 0, 0)" in msg
+    assert info.value.block == (1, 0, 0) and info.value.thread == (8, 0, 0)
+    assert info.value.source == f"{debug_kernels.__file__}:{line_of(checked_copy, 'assert a[i] < 40')}"
+    assert '`assert a[i] < 40, "a[i] too large"`: a[i] too large' in msg
+    # threads that passed the assert wrote out[i] on the device; none of it reaches the caller
+    assert "not modified" in msg and out.tolist() == [-7] * 64
+
+
+def test_passing_asserts_let_the_launch_complete():
+    a = np.arange(64, dtype=np.int32) % 40
+    out = np.zeros(64, dtype=np.int32)
+    GPU.launch(checked_copy, 2, 32, (a, out))
+    assert out.tolist() == a.tolist()
+
+
+def test_raise_in_kernel_raises_that_exception():
+    a = np.arange(32, dtype=np.int32) - 3
+    with pytest.raises(ValueError) as info:
+        GPU.launch(checked_copy, 1, 32, (a, np.zeros(32, dtype=np.int32)))
+    assert info.value.args[1:] == (-1,)
+    assert "raised ValueError in block (0, 0, 0), thread (0, 0, 0)" in info.value.args[0]
+    assert info.value.args[0].endswith("`raise ValueError(\"negative input\", -1)`: negative input. "
+                                       "The caller's arrays were not modified.")
+
+
+def test_raise_of_a_local_exception_class_is_a_kernel_fault():
+    class Overflow(Exception):
+        pass
+
+    @cuda.jit(debug=True, opt=False)
+    def guarded(a):
+        if a[cuda.grid(1)] > 5:
+            raise Overflow("over five")
+
+    with pytest.raises(emu.KernelFault, match=r"raised test_raise_of_a_local_exception_class_is_a_kernel_fault"
+                                              r"\.<locals>\.Overflow in block \(0, 0, 0\), thread \(6, 0, 0\)"
+                                              r".*: over five"):
+        GPU.launch(guarded, 1, 32, (np.arange(32, dtype=np.int32),))
+
+
 # ------------------------------------------------------------------ launches CUDA refuses
 @cuda.jit
 def touch(out):
@@ -231,6 +282,28 @@ def test_wrong_arguments():
         K.launch(K.pointer_kernel("", 1), [[1, 2, 3]], block=1)
 
 
+
+@cuda.jit
+def scale(out, a, factor):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = a[i] * factor
+
+
+def test_array_for_scalar_and_scalar_for_array_name_the_argument():
+    x = np.ones(4, dtype=np.float32)
+    line = f"line {line_of(scale, 'a[i] * factor')} of {__file__}"
+    with pytest.raises(emu.KernelArgumentError) as info:
+        GPU.launch(scale, 1, 4, (x, x, x))
+    assert str(info.value) == (f"kernel 'scale', argument 2 ('factor'): expected a scalar, got an array "
+                               f"(array(float32, 1d, C)); {line} uses factor as a scalar")
+    with pytest.raises(emu.KernelArgumentError) as info:
+        GPU.launch(scale, 1, 4, (x, 2.0, 2.0))
+    assert str(info.value) == (f"kernel 'scale', argument 1 ('a'): expected an array, got a scalar (float64); "
+                               f"{line} uses a as an array")
+    GPU.launch(scale, 1, 4, (x, np.full(4, 3, dtype=np.float32), np.float32(2)))
+    assert x.tolist() == [6.0] * 4
+
 # ------------------------------------------------------------------ PTX emu does not run
 def located(body: str) -> str:
     """A kernel whose instructions carry .loc lines of a pretend source file 'kernel.cu'."""
@@ -268,3 +341,12 @@ def test_recursion_is_refused():
     body = "{\n.param .b32 a;\nst.param.b32 [a], 1;\ncall loop_forever, (a);\n}"
     with pytest.raises(emu.UnsupportedPTXError, match="recursive"):
         K.launch(K.module(body, funcs=funcs), [], block=1)
+
+
+def test_malformed_ptx_is_an_emu_error_and_a_value_error():
+    text = K.module("mov.u32 %r1, 1\nret;")
+    with pytest.raises(emu.EmuError) as info:
+        K.launch(text, [], block=1)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, emu.PTXSyntaxError)
+    assert emu.ptx.parser.PTXSyntaxError is emu.PTXSyntaxError
+    assert "expected ',' or ';'" in info.value.message

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from numba import cuda
 
 import emu
+from emu.frontend import compile_cuda_source
+from emu.frontend.numba_kernel import offline_device
 from kernels import BY_NAME, KERNELS, gemm
-from kernels.check import compile_cuda_cpp_ptx, device_functions_without_driver
 
 SEED = 1234
 WARP = 32
@@ -156,10 +157,10 @@ def test_compiles_to_ptx(case):
     """Every kernel compiles offline (no GPU, no driver) to PTX for sm_80."""
     args = case.make_inputs(np.random.default_rng(SEED), case.sizes[0])
     if case.is_cuda_cpp:
-        ptx = compile_cuda_cpp_ptx(case.kernel)
+        ptx = compile_cuda_source(case.kernel, case.entry, (8, 0)).ptx
     else:
         types = tuple(numba.typeof(a) for a in args)
-        with warnings.catch_warnings(), device_functions_without_driver():
+        with warnings.catch_warnings(), offline_device((8, 0)):
             warnings.simplefilter("ignore", numba.NumbaWarning)
             ptx, _ = cuda.compile_ptx(case.kernel.py_func, types, cc=(8, 0), lineinfo=True)
     assert ".target sm_80" in ptx and ".entry" in ptx

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 #: Bump when the meaning of a cached record changes; old records then miss.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: "memory", "disk" (hits) and "miss" counts for this process, for tests and reports.
 stats: Counter = Counter()

@@ -38,7 +38,7 @@ def compile_cuda_source(source: str, kernel_name: str | None, cc: tuple[int, int
     key = cache.make_key("nvrtc", source, path, kernel_name, opts, list(nvrtc_version()))
     record = cache.get(key)
     if record is None:
-        ptx, lowered = _compile(source, path, opts, kernel_name)
+        ptx, lowered = nvrtc_compile(source, path, opts, kernel_name)
         record = {"ptx": ptx, "entry": choose_entry(ptx, lowered)}
         cache.put(key, record)
     ptx, entry = record["ptx"], record["entry"]
@@ -60,13 +60,14 @@ def compile_relocatable_ptx(source: str, cc: tuple[int, int], include_dirs=(), *
     key = cache.make_key("nvrtc-rdc", source, filename, opts, list(nvrtc_version()))
     record = cache.get(key)
     if record is None:
-        record = {"ptx": _compile(source, filename, opts)[0]}
+        record = {"ptx": nvrtc_compile(source, filename, opts)[0]}
         cache.put(key, record)
     return record["ptx"]
 
 
-def _compile(source: str, path: str, opts: list[str], kernel_name: str | None = None):
-    """NVRTC's PTX for ``source``, and the lowered name of ``kernel_name`` if one is given."""
+def nvrtc_compile(source: str, path: str, opts: list[str], kernel_name: str | None = None):
+    """NVRTC's PTX for ``source`` with options ``opts`` (uncached), and the lowered name of
+    ``kernel_name`` if one is given. ``path`` names the source in ``.file`` and diagnostics."""
     prog = _check(nvrtc.nvrtcCreateProgram(source.encode(), path.encode(), 0, [], []))
     try:
         if kernel_name is not None:

@@ -46,7 +46,9 @@ class CompiledKernel:
     kernels only; ``None`` for CUDA C++ and raw PTX, where ``params`` is all
     there is). ``params`` is filled from the PTX at construction, which also
     checks that ``entry`` is a ``.entry`` of ``ptx``. ``cc`` is the compute
-    capability the kernel is prepared for.
+    capability the kernel is prepared for. ``exceptions`` are the
+    ``exceptions.RaiseSite``s of a numba kernel: what each error code it can
+    report means.
     """
     name: str
     ptx: str
@@ -55,6 +57,7 @@ class CompiledKernel:
     source_file: str
     first_line: int
     cc: tuple[int, int]
+    exceptions: tuple = ()
     params: tuple[PtxParam, ...] = field(init=False, repr=False)
 
     def __post_init__(self):

@@ -1,6 +1,7 @@
 """numba.cuda kernels -> PTX, typed from the launch arguments, through the compile cache."""
 from __future__ import annotations
 
+import ast
 import collections
 import contextlib
 import importlib
@@ -9,21 +10,25 @@ import inspect
 import os
 import re
 import sys
+import textwrap
 import types as pytypes
 import weakref
 from types import SimpleNamespace
 
+import numba.cuda.compiler as cuda_compiler
 import numba.cuda.dispatcher as cuda_dispatcher
 from numba import cuda
+from numba.core import errors as numba_errors
 from numba.core import types
+from numba.cuda.core import errors as cuda_errors
 from numba.cuda.core.compiler_lock import global_compiler_lock
-from numba.cuda.core.errors import NumbaError
 from numba.cuda.typing.typeof import Purpose, typeof
 
 from emu.errors import CompileError, KernelArgumentError
 
 from . import cache
 from .cuda_cpp import compile_relocatable_ptx, nvrtc_version
+from .exceptions import exception_records, raise_sites
 from .fingerprint import describe_options, fingerprint
 from .kernel import CompiledKernel, choose_entry
 from .ptx_link import extern_functions, link_ptx
@@ -31,6 +36,14 @@ from .ptx_link import extern_functions, link_ptx
 #: Kernel parameter types the emulator can pass; numba types anything else it can
 #: (lists, dicts, ...) but a kernel launch cannot take it.
 _PASSABLE = (types.Array, types.Number, types.Boolean)
+
+#: What numba raises when it cannot type the kernel (numba-cuda has its own class besides numba's).
+_TYPING_ERRORS = (numba_errors.TypingError, cuda_errors.TypingError)
+
+_KIND_PHRASE = {"array": "an array", "scalar": "a scalar"}
+
+#: Attributes only an array argument has.
+_ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "strides", "dtype", "itemsize", "nbytes", "T"})
 
 #: ``compile_ptx`` keywords honoured from the dispatcher's ``targetoptions``.
 _PTX_OPTIONS = ("debug", "fastmath", "opt", "forceinline", "launch_bounds")
@@ -81,16 +94,41 @@ def compile_numba_kernel(kernel, args, cc: tuple[int, int]) -> CompiledKernel:
                          describe_options(options), _TOOLCHAIN)
     record = cache.get(key)
     if record is None:
-        with _offline_device(cc, fp.device_functions):
-            ptx, _ = cuda.compile_ptx(pyfunc, arg_types, cc=cc, lineinfo=True,
-                                      **{k: options[k] for k in _PTX_OPTIONS if k in options})
+        with offline_device(cc, fp.device_functions):
+            try:
+                ptx, exceptions = _compile_ptx(pyfunc, arg_types, cc, options)
+            except _TYPING_ERRORS:
+                _check_argument_kinds(pyfunc, arg_types)
+                raise
         ptx = _link_shims(ptx, cc)
-        record = {"ptx": ptx, "entry": choose_entry(ptx, None)}
+        record = {"ptx": ptx, "entry": choose_entry(ptx, None), "exceptions": exception_records(exceptions)}
         cache.put(key, record)
     code = pyfunc.__code__
     return CompiledKernel(name=pyfunc.__name__, ptx=record["ptx"], entry=record["entry"],
                           arg_types=arg_types, source_file=code.co_filename,
-                          first_line=code.co_firstlineno, cc=cc)
+                          first_line=code.co_firstlineno, cc=cc, exceptions=raise_sites(record["exceptions"]))
+
+
+def _compile_ptx(pyfunc, arg_types, cc: tuple[int, int], options: dict) -> tuple[str, dict]:
+    """numba's ``compile_ptx``, and the exceptions the kernel can report: ``{code: (class, args, loc)}``.
+
+    That table lives in the call helper of the compile result, which
+    ``compile_ptx`` drops: its call of ``compile_cuda`` is recorded to keep it.
+    The caller holds the compiler lock.
+    """
+    compile_cuda, results = cuda_compiler.compile_cuda, []
+
+    def recorded(*args, **kwargs):
+        results.append(compile_cuda(*args, **kwargs))
+        return results[-1]
+
+    cuda_compiler.compile_cuda = recorded
+    try:
+        ptx, _ = cuda.compile_ptx(pyfunc, arg_types, cc=cc, lineinfo=True,
+                                  **{k: options[k] for k in _PTX_OPTIONS if k in options})
+    finally:
+        cuda_compiler.compile_cuda = compile_cuda
+    return ptx, results[-1].call_helper.exceptions
 
 
 def _link_shims(ptx: str, cc: tuple[int, int]) -> str:
@@ -128,7 +166,7 @@ def _arg_type(kernel_name: str, position: int, param: str, value):
     else:
         try:
             ty, reason = typeof(value, Purpose.argument), None
-        except (ValueError, TypeError, NumbaError) as exc:   # numba-cuda's NumbaValueError is neither
+        except (ValueError, TypeError, cuda_errors.NumbaError) as exc:   # numba-cuda's NumbaValueError is neither
             ty, reason = None, str(exc)
     if ty is not None and not isinstance(ty, _PASSABLE):
         reason = f"numba types it as {ty}, which is not an array or a scalar"
@@ -140,6 +178,58 @@ def _arg_type(kernel_name: str, position: int, param: str, value):
         f"kernel {kernel_name!r}, argument {position} ({param!r}): cannot pass a value of type "
         f"{type(value).__module__}.{type(value).__qualname__} ({reason}); kernel arguments are "
         "numpy arrays and bool, int, float, complex or numpy scalars")
+
+
+def _check_argument_kinds(pyfunc, arg_types) -> None:
+    """Raise ``KernelArgumentError`` if an array is passed where the kernel uses a scalar, or the reverse."""
+    uses = _parameter_uses(pyfunc)
+    for position, (param, ty) in enumerate(zip(inspect.signature(pyfunc).parameters, arg_types)):
+        got = "array" if isinstance(ty, types.Array) else "scalar"
+        used = uses.get(param, {})
+        if len(used) == 1 and got not in used:
+            ((kind, line),) = used.items()
+            expected, passed = _KIND_PHRASE[kind], _KIND_PHRASE[got]
+            raise KernelArgumentError(
+                f"kernel {pyfunc.__name__!r}, argument {position} ({param!r}): expected {expected}, got {passed} "
+                f"({ty}); line {line} of {pyfunc.__code__.co_filename} uses {param} as {expected}") from None
+
+
+def _parameter_uses(pyfunc) -> dict[str, dict[str, int]]:
+    """How the kernel's source uses each parameter it never assigns: ``{param: {kind: a line doing so}}``.
+
+    A parameter is used as an ``"array"`` when it is indexed or asked for an
+    array attribute (``shape``, ``size``...), as a ``"scalar"`` when it is an
+    operand of arithmetic or a comparison, or an index. Without source, nothing.
+    """
+    try:
+        lines, first = inspect.getsourcelines(pyfunc)
+        fn = ast.parse(textwrap.dedent("".join(lines))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return {}
+    if not isinstance(fn, ast.FunctionDef):
+        return {}
+    uses: dict[str, dict[str, int]] = {a.arg: {} for a in fn.args.args}
+
+    def mark(node, kind: str) -> None:
+        for name in node.elts if isinstance(node, ast.Tuple) else (node,):
+            if isinstance(name, ast.Name) and name.id in uses:
+                uses[name.id].setdefault(kind, first + name.lineno - 1)
+
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Subscript):
+            mark(node.value, "array")
+            mark(node.slice, "scalar")
+        elif isinstance(node, ast.Attribute) and node.attr in _ARRAY_ATTRIBUTES:
+            mark(node.value, "array")
+        elif isinstance(node, ast.BinOp):
+            mark(node.left, "scalar")
+            mark(node.right, "scalar")
+        elif isinstance(node, ast.Compare):
+            for operand in (node.left, *node.comparators):
+                mark(operand, "scalar")
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            uses.pop(node.id, None)
+    return uses
 
 
 def _function_and_options(kernel) -> tuple[pytypes.FunctionType, dict]:
@@ -159,7 +249,7 @@ def _function_and_options(kernel) -> tuple[pytypes.FunctionType, dict]:
 
 
 @contextlib.contextmanager
-def _offline_device(cc: tuple[int, int], device_functions):
+def offline_device(cc: tuple[int, int], device_functions=()):
     """Let numba-cuda compile the device functions a kernel calls, for ``cc``, with no GPU.
 
     ``CUDADispatcher.compile_device`` asks the current GPU for its compute
@@ -171,8 +261,9 @@ def _offline_device(cc: tuple[int, int], device_functions):
     cached under a key that says otherwise. So meanwhile each device function
     gets overloads of its own per ``cc`` and per digest of its code and
     globals (``device_functions`` holds ``(dispatcher, digest)`` pairs): the
-    PTX is what a fresh process would compile. The compiler lock keeps other
-    threads' compiles out of this window.
+    PTX is what a fresh process would compile; callers that do not cache
+    (``kernels/check.py``, ``tests/data/ptx/generate.py``) pass none. The
+    compiler lock keeps other threads' compiles out of this window.
     """
     with global_compiler_lock:
         saved_device = cuda_dispatcher.get_current_device

@@ -21,20 +21,11 @@ import re
 import struct
 from math import prod
 
+from emu.errors import PTXSyntaxError
 from emu.ptx.ir import (
     Address, CallTarget, Function, Imm, Instruction, Module, Negated, PredPair,
     Reg, Sink, SourceLoc, Special, Symbol, Variable, Vector, type_size,
 )
-
-
-class PTXSyntaxError(ValueError):
-    """Malformed PTX. ``line`` is 1-based; ``source`` is that line of the input."""
-
-    def __init__(self, message: str, line: int, source: str):
-        super().__init__(f"line {line}: {message}\n    {source}")
-        self.message = message
-        self.line = line
-        self.source = source
 
 
 # ------------------------------------------------------------------ lexer

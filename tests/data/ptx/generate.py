@@ -9,23 +9,23 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
-import numba.cuda.dispatcher as _dispatcher
-
-# Calling a lazily compiled device function asks the current device for its
-# compute capability; there is no GPU here, so pretend to be an sm_80.
-_dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=(8, 0))
-
-from numba import cuda, float32, int32  # noqa: E402
+from numba import cuda, float32, int32
 
 OUT_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT_DIR.parents[2]))   # the repository root, for emu
+from emu.frontend.cuda_cpp import nvrtc_compile  # noqa: E402
+from emu.frontend.numba_kernel import offline_device  # noqa: E402
 from emu.ptx.parser import parse_ptx  # noqa: E402
 
 CC = (8, 0)
 
 # ---------------------------------------------------------------- numba kernels
+# The numba kernels' PTX locates them by line in this file (``.loc``) and by
+# absolute path (``.file``; NVRTC's by the working directory), so a line added
+# or removed above a kernel changes its file: keep the number of lines above,
+# or regenerate and review the whole corpus (the checked-in files come from a
+# checkout at /work/main).
 TILE = 16
 
 
@@ -222,36 +222,20 @@ NVRTC_KERNELS = [
 
 
 def compile_numba(pyfunc, sig: str, extra: dict) -> tuple[str, str]:
-    ptx, _ = cuda.compile_ptx(pyfunc, sig, cc=CC, lineinfo=True, **extra)
+    # a device function called is compiled for the current device's compute capability: there is
+    # no GPU here, so offline_device answers CC
+    with offline_device(CC):
+        ptx, _ = cuda.compile_ptx(pyfunc, sig, cc=CC, lineinfo=True, **extra)
     options = "".join(f", {k}={v!r}" for k, v in extra.items())
     how = f"numba.cuda.compile_ptx({pyfunc.__name__}, {sig!r}, cc={CC}, lineinfo=True{options})"
     return how, ptx
 
 
 def compile_nvrtc(name: str, source: str, options: list[str]) -> tuple[str, str]:
-    from cuda.bindings import nvrtc
-
-    def check(result):
-        err, *rest = result
-        if err != nvrtc.nvrtcResult.NVRTC_SUCCESS:
-            raise RuntimeError(f"NVRTC failed on {name}: {err}")
-        return rest[0] if rest else None
-
-    prog = check(nvrtc.nvrtcCreateProgram(source.encode(), f"{name}.cu".encode(), 0, [], []))
-    args = [o.format(cuda_include=_cuda_include_dir()).encode() for o in options]
-    try:
-        if nvrtc.nvrtcCompileProgram(prog, len(args), args)[0] != nvrtc.nvrtcResult.NVRTC_SUCCESS:
-            log = b" " * check(nvrtc.nvrtcGetProgramLogSize(prog))
-            nvrtc.nvrtcGetProgramLog(prog, log)
-            raise RuntimeError(f"NVRTC failed on {name}:\n{log.decode(errors='replace')}")
-        size = check(nvrtc.nvrtcGetPTXSize(prog))
-        buf = b" " * size
-        check(nvrtc.nvrtcGetPTX(prog, buf))
-    finally:
-        nvrtc.nvrtcDestroyProgram(prog)
+    ptx, _ = nvrtc_compile(source, f"{name}.cu", [o.format(cuda_include=_cuda_include_dir()) for o in options])
     shown = " ".join(o.format(cuda_include="<nvidia.cuda_runtime include dir>") for o in options)
     how = f"NVRTC {name}.cu (source in generate.py) with {shown}"
-    return how, buf.rstrip(b"\0").decode()
+    return how, ptx
 
 
 def write(name: str, how: str, ptx: str) -> None:
