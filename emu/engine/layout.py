@@ -1,7 +1,7 @@
 """Layout of the decoded program and of the machine state the engine runs on.
 
 The decoder (``emu.program.decode``) writes these arrays and the engine
-(``emu.engine.core``) reads them; nothing else looks inside.
+(the jitted modules of ``emu.engine``) reads them; nothing else looks inside.
 
 Decoded program
 ---------------
@@ -15,12 +15,14 @@ and ``code[pc, F_DST]`` (destinations):
 
 Register file
 -------------
-``regs``: int64[n_slots, n_threads_of_cta]. Every PTX register of every function
-gets one slot (predicates too, holding 0 or 1). A 32-bit result is written to
-the low half of the slot through a uint32/float32 view (``regs.view(np.uint32)``
-has shape [n_slots, 2*n_threads]; thread t's low half is column 2*t). Readers
-always take the width of the instruction's type from the low bits, so the
-upper half of a 32-bit register is never looked at.
+``regs``: int64, flat: register v of thread t at ``regs[v * T + t]``. Every PTX
+register of every function gets one slot v (predicates too, holding 0 or 1).
+The T threads are those of all resident CTAs (``emu.engine.state``): CTA slot
+s holds threads ``s * 32 * warps_per_cta ...`` (each CTA padded to whole warps),
+so a warp's 32 lanes of one register are contiguous. Values are kept
+zero- or sign-extended as the instruction wrote them; readers always take the
+width of the instruction's type from the low bits. After the T columns of the
+last register come N_SCRATCH rows of 32 for the fast paths.
 
 Addresses
 ---------

@@ -190,7 +190,7 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, addr
     if lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], 16, base, providers, memory.mlay,
                       memory.valid, err, int(0), addresses[0]) < 0:
         return -1
-    rows = addresses[0]
+    row_offsets = addresses[0]         # lane 8i + r: row r of matrix i
     m16 = memory.m16
     for i in range(count):
         o = dst_row(okind, oval, regs, T, d + i, base, L.FULL)
@@ -198,11 +198,11 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, addr
             r = lane >> 2
             c = (lane & 3) * 2
             if trans:
-                lo = m16[(rows[8 * i + c] + 2 * r) >> 1]
-                hi = m16[(rows[8 * i + c + 1] + 2 * r) >> 1]
+                lo = m16[(row_offsets[8 * i + c] + 2 * r) >> 1]
+                hi = m16[(row_offsets[8 * i + c + 1] + 2 * r) >> 1]
             else:
-                lo = m16[(rows[8 * i + r] + 2 * c) >> 1]
-                hi = m16[(rows[8 * i + r] + 2 * c + 2) >> 1]
+                lo = m16[(row_offsets[8 * i + r] + 2 * c) >> 1]
+                hi = m16[(row_offsets[8 * i + r] + 2 * c + 2) >> 1]
             regs[o + np.uint64(lane)] = np.int64(lo) | (np.int64(hi) << 16)
     stats[L.ST_SHARED_LOADS] += 1
     return 1
