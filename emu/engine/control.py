@@ -97,7 +97,7 @@ def arrive(gw, w, pc, sp, emask, code, okind, oval, regs, T, sreg, slot, warps, 
     return True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
     """Issue up to ``limit`` instructions of warp ``gw``, one at a time, until it blocks or stops.
 
