@@ -13,9 +13,11 @@ An opcode missing here is refused at load time with its name and source line.
 Pipes follow the functional units of Volta and later SMs (Jia et al.,
 "Dissecting the NVIDIA Volta GPU Architecture via Microbenchmarking", 2018,
 and the Turing/Ampere follow-ups): FP32 FMA, FP64, integer, MUFU (``sfu``),
-load/store (``lsu``, which also carries shuffles through the shared-memory
-crossbar), tensor cores, branch unit and barriers. Half-precision arithmetic
-(HADD2/HFMA2) issues to the FP32 pipe.
+load/store (``lsu``; shuffles are modelled there too, as they cross lanes
+through the shared-memory crossbar), tensor cores, branch unit and barriers.
+Half-precision arithmetic (HADD2/HFMA2) is modelled on the FP32 pipe, with
+its own latency class. ``vote``/``redux``/``activemask`` on the integer pipe
+is this table's assumption, not a measurement.
 """
 from __future__ import annotations
 
@@ -156,6 +158,7 @@ _CC_IN_OUT = (Implicit("CC.CF", "read"), Implicit("CC.CF", "write", "cc"))
 _BAR_RED = (Implicit("d", "write_at_release", "red"),)
 _BAR_FORMS = "a[, b] | red: d, a[, b], {!}c | arrive: a, b | warp.sync: membermask"
 _APPROX = "approx: computed in float64 and rounded; "
+_NO_EFFECT = "no effect: the functional engine is sequentially consistent"
 
 OPCODES: tuple[OpSpec, ...] = (
     # integer and type-generic arithmetic
@@ -192,7 +195,8 @@ OPCODES: tuple[OpSpec, ...] = (
     OpSpec("shr", "alu", "arith", "d, a, b", INT),
     OpSpec("shf", "alu", "arith", "d, a, b, c", INT),
     # floating point only
-    OpSpec("rcp", "alu", "arith", "d, a", ARITH_SFU, doc="approx on f32 is the correctly rounded value (hardware: max 1 ulp)"),
+    OpSpec("rcp", "alu", "arith", "d, a", ARITH_SFU,
+           doc="approx on f32 is the correctly rounded value (hardware: max 1 ulp)"),
     OpSpec("sqrt", "alu", "arith", "d, a", ARITH_SFU),
     OpSpec("rsqrt", "alu", "arith", "d, a", MUFU, doc=_APPROX + "hardware error ≤ 2^-22.9 rel"),
     OpSpec("ex2", "alu", "arith", "d, a", MUFU, doc=_APPROX + "hardware max error 2 ulp"),
@@ -228,8 +232,8 @@ OPCODES: tuple[OpSpec, ...] = (
     # synchronisation
     OpSpec("bar", "sync", "bar", _BAR_FORMS, SYNC, _BAR_RED),
     OpSpec("barrier", "sync", "bar", _BAR_FORMS, SYNC, _BAR_RED),
-    OpSpec("membar", "sync", "fence", "", SYNC.run_by("nop"), doc="no effect: the functional engine is sequentially consistent"),
-    OpSpec("fence", "sync", "fence", "", SYNC.run_by("nop"), doc="no effect: the functional engine is sequentially consistent"),
+    OpSpec("membar", "sync", "fence", "", SYNC.run_by("nop"), doc=_NO_EFFECT),
+    OpSpec("fence", "sync", "fence", "", SYNC.run_by("nop"), doc=_NO_EFFECT),
     # warp-level
     OpSpec("shfl", "warp", "warp", "d[|p], a, b, c, membermask", SHUFFLE),
     OpSpec("vote", "warp", "warp", "d, {!}a, membermask", VOTE),
