@@ -33,21 +33,22 @@ memory, and everything else is global memory (the device heap).
 """
 
 from emu.isa.table import OPCODE_ID as _ID
+from emu.isa.wmma import FRAGMENTS as _WMMA_FRAGMENTS
 from emu.numerics.formats import ROUND_RM, ROUND_RN, ROUND_RNA, ROUND_RP, ROUND_RZ
 
 # ------------------------------------------------------------ code columns
 F_OP = 0          # opcode id (emu.isa.table.OPCODE_ID)
-F_TY = 1          # primary type id (TY_*); mma: accumulator code (mma_fragments.ACCUMULATORS)
-F_TY2 = 2         # secondary type: cvt source type, set/slct type; mma: input code (INPUT_TYPES)
+F_TY = 1          # primary type id (TY_*); mma: accumulator code (emu.isa.fragments.ACCUMULATORS)
+F_TY2 = 2         # secondary type: cvt source type, set/slct type; mma: input code (emu.isa.fragments.INPUT_TYPES)
 F_RND = 3         # rounding mode RND_*
 F_FLAGS = 4       # FL_* bit set
-F_SUB = 5         # sub-operation: comparison, atomic op, shuffle mode, vote mode, mul mode, mma shape
+F_SUB = 5         # sub-operation: comparison, atomic op, shuffle mode, vote mode, mul mode, mma shape, wmma WMMA_*
 F_GUARD = 6       # guard predicate slot, or -1
 F_GUARD_NEG = 7   # 1 if the guard is @!%p
 F_TARGET = 8      # branch target pc / callee entry pc
 F_RECONV = 9      # immediate post-dominator pc of a branch (reconvergence point); PC_NEVER if none
 F_SPACE = 10      # state space SP_* of a memory instruction
-F_VEC = 11        # vector width of ld/st (1, 2, 4); mma: .alayout.blayout (emu.isa.fragments.LAYOUTS)
+F_VEC = 11        # vector width of ld/st (1, 2, 4); mma: layouts (emu.isa.fragments.LAYOUTS); wmma: emu.isa.wmma.SHAPES
 F_SRC = 12        # first source operand index
 F_NSRC = 13
 F_DST = 14        # first destination operand index
@@ -57,13 +58,16 @@ F_CLASS = 17      # instruction class id (emu.isa.table.CLASS_ID)
 F_AUX = 18        # opcode-specific extra (setp: boolean combiner; carry ops: CC slot; mma: number of A registers)
 F_WIDTH = 19      # size in bytes of the type / of one element of a memory access (mma: number of B registers)
 F_EXEC = 20       # the engine routine that executes the instruction (EX_*), chosen at decode time
-N_FIELDS = 21
+F_PIPE = 21       # issue pipe id (emu.isa.table.PIPE_ID)
+F_LATENCY = 22    # latency class id (emu.isa.table.LATENCY_ID; cycles: the preset's latencies)
+N_FIELDS = 23
 
 PC_NEVER = -1     # a branch whose paths never meet again (one side exits)
 
 # ------------------------------------------------------------ engine routines (F_EXEC)
-# The decoder picks one per instruction from the ISA table's family and the
-# instruction's type and modifiers; the engine dispatches on it alone.
+# The decoder picks one per instruction from the ISA table's rule for the
+# instruction's type, state space and form; the engine dispatches on it alone.
+# In the order of emu.isa.table.ROUTINES (EX_<NAME> is its index there).
 (EX_INT, EX_CARRY, EX_FLOAT32, EX_FLOAT64, EX_HALF, EX_TESTP, EX_COMPARE, EX_CONVERT,
  EX_LDST, EX_ATOMIC, EX_WARP, EX_BRANCH, EX_CALL, EX_PRINTF, EX_RET, EX_EXIT, EX_TRAP,
  EX_BARRIER, EX_NOP, EX_LDMATRIX, EX_WMMA_LDST, EX_TENSOR) = range(22)
@@ -153,14 +157,17 @@ MOV_PLAIN, MOV_PACK, MOV_UNPACK = 0, 1, 2
 CVTA_TO_GENERIC, CVTA_TO_SPACE = 0, 1
 # control sub-ops (F_SUB of call)
 CALL_FUNC, CALL_VPRINTF = 0, 1
-# wmma fragment kinds (F_SUB of wmma.load/store) and wmma.mma
-WMMA_A, WMMA_B, WMMA_C, WMMA_D, WMMA_MMA = range(5)
-# ldmatrix (F_SUB)
-LDMATRIX_PLAIN, LDMATRIX_TRANS = 0, 1
-# match (F_SUB)
+# match modes
 MATCH_ANY, MATCH_ALL = 0, 1
-# bfind (F_SUB)
+# bfind result: bit position, or .shiftamt (the left shift that brings it to the top)
 BFIND_POSITION, BFIND_SHIFTAMT = 0, 1
+# ldmatrix: rows as stored, or .trans
+LDMATRIX_PLAIN, LDMATRIX_TRANS = 0, 1
+# wmma (F_SUB): the fragment a load or store moves (index in emu.isa.wmma.FRAGMENTS), or the mma
+WMMA_A, WMMA_B, WMMA_C, WMMA_D = (_WMMA_FRAGMENTS.index(k) for k in ("a", "b", "c", "d"))
+WMMA_MMA = len(_WMMA_FRAGMENTS)
+# wmma load/store layout (F_AUX)
+WMMA_ROW_MAJOR, WMMA_COL_MAJOR = 0, 1
 # redux ops
 REDUX_ADD, REDUX_MIN, REDUX_MAX, REDUX_AND, REDUX_OR, REDUX_XOR = range(6)
 

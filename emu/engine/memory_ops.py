@@ -14,7 +14,7 @@ from emu.engine.address import lane_addresses, load, store
 from emu.engine.alu_float import fmin_ptx, fmax_ptx
 from emu.engine.alu_int import ult
 from emu.engine.bits import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
-from emu.engine.mma_fragments import WMMA_SHAPES
+from emu.isa.wmma import SHAPES as WMMA_SHAPES
 from emu.engine.fast import commit, dst_row, extend, scratch_row, src_row
 from emu.engine.operands import popc32, rd, sext, wr, zext
 from emu.numerics import scalar as S
@@ -214,7 +214,7 @@ def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, a
     chunk = l mod (tile elements / E); see emu.engine.mma_fragments. Element j of every lane is
     one access, at ``addresses[j]``."""
     kind = code[pc, L.F_SUB]
-    col_major = code[pc, L.F_AUX] == 1
+    col_major = code[pc, L.F_AUX] == L.WMMA_COL_MAJOR
     esize = code[pc, L.F_WIDTH]
     m = WMMA_SHAPES[code[pc, L.F_VEC]][0]
     n = WMMA_SHAPES[code[pc, L.F_VEC]][1]

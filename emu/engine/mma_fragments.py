@@ -12,11 +12,10 @@ import functools
 
 import numpy as np
 
-from emu.isa.fragments import LAYOUTS, MODEL_FORMAT, SHAPES
+from emu.isa.fragments import ACCUMULATORS, INPUT_TYPES, LAYOUTS, MODEL_FORMAT, SHAPES
+from emu.isa.wmma import SHAPES as WMMA_SHAPES
 from emu.numerics.mma import mma_bits
 
-INPUT_TYPES = ("f16", "bf16", "tf32", "e4m3", "e5m2")   # F_TY2 of a decoded mma
-ACCUMULATORS = ("f32", "f16")                           # F_TY of a decoded mma (C and D)
 ARCH_OF_CC = {70: "sm_70", 72: "sm_70", 75: "sm_75", 80: "sm_80", 86: "sm_80", 87: "sm_80", 89: "sm_89",
               90: "sm_90", 100: "sm_100"}
 
@@ -96,14 +95,6 @@ def execute(shape_id: int, layout_code: int, in_code: int, acc_code: int, cc: in
 # chunk*E .. chunk*E+E-1 of the tile in row-major order, chunk = lane mod
 # (tile size / E). Where the tile has fewer elements than 32*E (f16 A and B
 # fragments), lanes 16..31 hold copies of lanes 0..15, as on Volta.
-WMMA_SHAPES = ((16, 16, 16), (32, 8, 16), (8, 32, 16), (16, 16, 8))     # (m, n, k)
-WMMA_SHAPE_NAMES = ("m16n16k16", "m32n8k16", "m8n32k16", "m16n16k8")
-
-
-def wmma_tile(shape_id: int, kind: int) -> tuple[int, int]:
-    """(rows, cols) of the tile a wmma fragment kind (0 a, 1 b, 2 c, 3 d) covers."""
-    m, n, k = WMMA_SHAPES[shape_id]
-    return ((m, k), (k, n), (m, n), (m, n))[kind]
 
 
 def _wmma_matrices(regs: np.ndarray, rows: int, cols: int, bits: int) -> np.ndarray:

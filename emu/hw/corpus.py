@@ -27,6 +27,7 @@ import numpy as np
 from numba import cuda
 
 from emu import intrinsics, testing
+from emu.arch.presets import sm_number
 from emu.intrinsics.fragments import variant_functions
 from emu.intrinsics.mma import BY_NAME, VARIANTS, MmaVariant
 from emu.intrinsics.scalar import OPS as SCALAR_OPS
@@ -282,7 +283,7 @@ def run_mma(variant: MmaVariant, a, b, c, launch: Launch) -> np.ndarray:
 # ------------------------------------------------------------------ the corpus
 def build_corpus(seed: int, cc: tuple[int, int], scalars: int = 4096, mmas: int = 48) -> dict[str, np.ndarray]:
     """Inputs of every case a GPU of compute capability ``cc`` has; the same for the same arguments."""
-    sm = cc[0] * 10 + cc[1]
+    sm = sm_number(cc)
     corpus = {}
     for index, case in enumerate(SCALAR_CASES):
         if case.min_sm <= sm:

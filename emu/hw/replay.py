@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emu.arch.presets import PRESETS
+from emu.arch.presets import PRESETS, sm_number
 from emu.hw.capture import Recording
 from emu.hw.corpus import is_output, run_corpus
 from emu.launch import GPU
@@ -35,8 +35,8 @@ def emulated_gpu(cc: tuple[int, int]) -> GPU:
     Only the functional behaviour matters here, and it follows the compute
     capability (an sm_86 runs sm_80's tensor-core arithmetic, an sm_89 Ada's).
     """
-    sm = cc[0] * 10 + cc[1]
-    below = [p for p in PRESETS.values() if p.cc[0] * 10 + p.cc[1] <= sm]
+    sm = sm_number(cc)
+    below = [p for p in PRESETS.values() if sm_number(p.cc) <= sm]
     if not below or cc[0] >= 10:
         raise ValueError(f"no emu preset to replay compute capability {cc[0]}.{cc[1]}")
     base = max(below, key=lambda p: p.cc)

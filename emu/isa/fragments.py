@@ -36,6 +36,8 @@ from dataclasses import dataclass
 ELEMENT_BITS = {"f16": 16, "bf16": 16, "tf32": 32, "e4m3": 8, "e5m2": 8, "f32": 32}
 MODEL_FORMAT = {"f16": "fp16", "bf16": "bf16", "tf32": "tf32", "e4m3": "e4m3", "e5m2": "e5m2", "f32": "fp32"}
 """PTX type of an mma operand -> its format's name in ``emu.numerics``."""
+INPUT_TYPES = ("f16", "bf16", "tf32", "e4m3", "e5m2")   # types of A and B; a decoded mma's F_TY2 indexes it
+ACCUMULATORS = ("f32", "f16")                           # types of C and D; a decoded mma's F_TY indexes it
 LAYOUTS = ("row.col", "row.row", "col.row", "col.col")     # .alayout.blayout
 ROW_COL = ("row.col",)
 

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from emu.arch.presets import sm_number
 from emu.engine import layout as L
-from emu.engine.mma_fragments import ACCUMULATORS, INPUT_TYPES, WMMA_SHAPE_NAMES, WMMA_SHAPES, wmma_tile
-from emu.isa.fragments import LAYOUTS, SHAPES, find_shape
 from emu.errors import UnsupportedPTXError
-from emu.isa.table import BY_NAME, CLASS_ID, OPCODE_ID, OPCODES, instruction_class
+from emu.frontend.kernel import target_cc
+from emu.isa import wmma
+from emu.isa.fragments import ACCUMULATORS, INPUT_TYPES, LAYOUTS, SHAPES, find_shape
+from emu.isa.table import BY_NAME, CLASS_ID, LATENCY_ID, OPCODE_ID, OPCODES, PIPE_ID, ROUTINE_ID
 from emu.program.cfg import immediate_post_dominators
 from emu.ptx import ir
 
@@ -41,6 +43,8 @@ VOTE = {"all": L.VOTE_ALL, "any": L.VOTE_ANY, "uni": L.VOTE_UNI, "ballot": L.VOT
 BOOL = {"and": L.BOOL_AND, "or": L.BOOL_OR, "xor": L.BOOL_XOR}
 REDUX = {"add": L.REDUX_ADD, "min": L.REDUX_MIN, "max": L.REDUX_MAX, "and": L.REDUX_AND,
          "or": L.REDUX_OR, "xor": L.REDUX_XOR}
+WARP_MODES = {"shfl": SHFL, "vote": VOTE, "redux": REDUX, "match": {"any": L.MATCH_ANY, "all": L.MATCH_ALL},
+              "activemask": {}}
 # modifiers that change nothing in a sequentially consistent functional model
 IGNORED = {"sync", "aligned", "volatile", "relaxed", "acquire", "release", "acq_rel", "sc", "weak", "mmio",
            "gpu", "sys", "cta", "cluster", "gl", "L1::evict_last", "L1::evict_first", "L1::no_allocate",
@@ -80,7 +84,7 @@ class Program:
 
 
 class _Row:
-    __slots__ = ("fields", "srcs", "dsts", "source", "label_target")
+    __slots__ = ("fields", "srcs", "dsts", "source", "label_target", "type_name", "form")
 
     def __init__(self, source):
         self.fields = {L.F_GUARD: -1, L.F_RECONV: L.PC_NEVER, L.F_TY: L.TY_NONE, L.F_TY2: L.TY_NONE,
@@ -89,6 +93,23 @@ class _Row:
         self.dsts: list = []
         self.source = source
         self.label_target: str | None = None
+        self.type_name: str | None = None     # the type the ISA table's rule follows
+        self.form: str | None = None          # a form the ISA table's rule tells apart ("cc", "mma", "vprintf")
+
+
+@dataclass
+class _Modifiers:
+    """An instruction's type modifiers, and which of its modifiers its lowering has understood."""
+    ins: ir.Instruction
+    types: list
+    known: set
+    is_float: str | bool      # the float type name (integer literals become its bits), or False
+
+    def unknown(self):
+        left = [m for m in self.ins.modifiers if m not in self.known]
+        if left:
+            raise UnsupportedPTXError(f"unsupported modifier(s) .{' .'.join(left)} in {self.ins.text.strip()} "
+                                      f"({_where(self.ins)})")
 
 
 def _float_bits_value(imm: ir.Imm) -> float:
@@ -318,7 +339,6 @@ class _Decoder:
         end_pc = len(self.rows)
         end = _Row(None)
         end.fields[L.F_OP] = OPCODE_ID["exit" if fn.is_entry else "ret"]
-        end.fields[L.F_CLASS] = CLASS_ID["control"]
         self.rows.append(end)
         self.function_of_row.append(fn.name)
 
@@ -363,7 +383,7 @@ class _Decoder:
     def _new_row(self, fn, ins, opcode: str, type_name: str | None) -> _Row:
         row = _Row(ins)
         row.fields[L.F_OP] = OPCODE_ID[opcode]
-        row.fields[L.F_CLASS] = CLASS_ID[instruction_class(opcode, type_name)]
+        row.type_name = type_name
         if type_name is not None:
             row.fields[L.F_TY] = L.TYPE_IDS[type_name]
             row.fields[L.F_WIDTH] = ir.type_size(type_name)
@@ -373,6 +393,7 @@ class _Decoder:
         return row
 
     def _lower(self, fn: ir.Function, ins: ir.Instruction) -> list[_Row]:
+        """The rows of one instruction, by the lowering the ISA table names for its opcode."""
         spec = BY_NAME.get(ins.opcode)
         if spec is None:
             raise UnsupportedPTXError(f"unsupported PTX instruction {ins.opcode!r}: {ins.text.strip()} "
@@ -382,157 +403,154 @@ class _Decoder:
         type_name = types[0] if types else None
         row = self._new_row(fn, ins, ins.opcode, type_name)
         flags = 0
-        known = set(IGNORED) | set(types)
+        # float instructions get their type name (integer literals become float bits), others False
+        is_float = type_name if type_name in ("f16", "f32", "f64", "bf16", "f16x2", "bf16x2", "tf32") else False
+        ctx = _Modifiers(ins, types, set(IGNORED) | set(types), is_float)
         for m in mods:
             if m in FLAGS:
                 flags |= FLAGS[m]
-                known.add(m)
+                ctx.known.add(m)
             elif m in ROUNDING:
                 row.fields[L.F_RND] = ROUNDING[m]
-                known.add(m)
+                ctx.known.add(m)
             elif m.startswith("v") and m[1:] in ("2", "4", "8"):
                 row.fields[L.F_VEC] = int(m[1:])
-                known.add(m)
+                ctx.known.add(m)
             elif m in L.SPACE_NAMES or m == "shared::cta":
                 row.fields[L.F_SPACE] = L.SPACE_NAMES.get(m, L.SP_SHARED)
-                known.add(m)
+                ctx.known.add(m)
         row.fields[L.F_FLAGS] = flags
-        # float instructions get their type name (integer literals become float bits), others False
-        is_float = type_name if type_name in ("f16", "f32", "f64", "bf16", "f16x2", "bf16x2", "tf32") else False
-        family = spec.family
+        if flags & L.FL_CC and not spec.uses_carry(mods):
+            raise UnsupportedPTXError(f".cc on {ins.opcode}, which has no carry form ({_where(ins)})")
+        rows = getattr(self, "_lower_" + spec.lowering)(fn, ins, row, ctx)
+        return [row] if rows is None else rows
+
+    def _lower_arith(self, fn, ins, row, ctx):
+        mods, ops = ins.modifiers, ins.operands
+        sub = 0
+        for m in mods:
+            if m in MUL_MODES:
+                sub = MUL_MODES[m]
+                ctx.known.add(m)
+            elif ins.opcode == "testp" and m in TESTP:
+                sub = TESTP[m]
+                ctx.known.add(m)
+            elif ins.opcode == "shf" and m in ("l", "r", "clamp", "wrap"):
+                ctx.known.add(m)
+            elif ins.opcode == "bfind" and m == "shiftamt":
+                sub = L.BFIND_SHIFTAMT
+                ctx.known.add(m)
+        if ins.opcode == "shf":
+            left = "l" in mods
+            sub = (L.SHF_L_CLAMP if "clamp" in mods else L.SHF_L_WRAP) if left else \
+                  (L.SHF_R_CLAMP if "clamp" in mods else L.SHF_R_WRAP)
+        if ins.opcode == "prmt" and any(m in ("f4e", "b4e", "rc8", "ecl", "ecr", "rc16") for m in mods):
+            raise UnsupportedPTXError(f"prmt modes other than the default are not supported ({_where(ins)})")
+        ctx.unknown()
+        row.fields[L.F_SUB] = sub
+        if BY_NAME[ins.opcode].uses_carry(mods):
+            row.fields[L.F_AUX] = self._carry_slot()
+            row.form = "cc"
+        row.dsts.append(self._dest(fn, ops[0], ins))
+        row.srcs.extend(self._source(fn, o, ins, ctx.is_float) for o in ops[1:])
+
+    def _lower_cvt(self, fn, ins, row, ctx):
+        types, ops = ctx.types, ins.operands
+        if len(types) != 2:
+            raise UnsupportedPTXError(f"cvt needs two types: {ins.text.strip()} ({_where(ins)})")
+        ctx.unknown()
+        row.fields[L.F_TY2] = L.TYPE_IDS[types[1]]
+        row.type_name = types[1] if types[1] in ("f64", "f16", "bf16") else types[0]   # what the class follows
+        row.dsts.append(self._dest(fn, ops[0], ins))
+        row.srcs.extend(self._source(fn, o, ins, types[1] in ("f16", "f32", "f64", "bf16")) for o in ops[1:])
+
+    def _lower_cvta(self, fn, ins, row, ctx):
+        ctx.unknown()
+        row.fields[L.F_SUB] = L.CVTA_TO_SPACE if "to" in ins.modifiers else L.CVTA_TO_GENERIC
+        row.dsts.append(self._dest(fn, ins.operands[0], ins))
+        row.srcs.append(self._source(fn, ins.operands[1], ins, False))
+
+    def _lower_prefetch(self, fn, ins, row, ctx):
+        ctx.unknown()
+        return []
+
+    def _lower_load(self, fn, ins, row, ctx):
+        """ld and ldu (the same for a model without a separate uniform cache)."""
+        ctx.unknown()
         ops = ins.operands
+        row.fields[L.F_OP] = OPCODE_ID["ld"]
+        row.fields[L.F_SPACE] = self._address(fn, ops[1], ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
+        targets = ops[0].elements if isinstance(ops[0], ir.Vector) else (ops[0],)
+        row.dsts.extend(self._dest(fn, o, ins) for o in targets)
 
-        def unknown(extra=()):
-            left = [m for m in mods if m not in known and m not in extra]
-            if left:
-                raise UnsupportedPTXError(f"unsupported modifier(s) .{' .'.join(left)} in {ins.text.strip()} "
-                                          f"({_where(ins)})")
+    def _lower_store(self, fn, ins, row, ctx):
+        ctx.unknown()
+        ops = ins.operands
+        row.fields[L.F_SPACE] = self._address(fn, ops[0], ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
+        values = ops[1].elements if isinstance(ops[1], ir.Vector) else (ops[1],)
+        row.srcs.extend(self._source(fn, o, ins, ctx.is_float) for o in values)
 
-        if family == "arith":
-            sub = 0
-            for m in mods:
-                if m in MUL_MODES:
-                    sub = MUL_MODES[m]
-                    known.add(m)
-                elif ins.opcode == "testp" and m in TESTP:
-                    sub = TESTP[m]
-                    known.add(m)
-                elif ins.opcode == "shf" and m in ("l", "r", "clamp", "wrap"):
-                    known.add(m)
-                elif ins.opcode == "bfind" and m == "shiftamt":
-                    sub = 1                     # bfind.shiftamt: report 31 - pos (63 - pos)
-                    known.add(m)
-            if ins.opcode == "shf":
-                left = "l" in mods
-                sub = (L.SHF_L_CLAMP if "clamp" in mods else L.SHF_L_WRAP) if left else \
-                      (L.SHF_R_CLAMP if "clamp" in mods else L.SHF_R_WRAP)
-            if ins.opcode == "prmt" and any(m in ("f4e", "b4e", "rc8", "ecl", "ecr", "rc16") for m in mods):
-                raise UnsupportedPTXError(f"prmt modes other than the default are not supported ({_where(ins)})")
-            unknown()
-            row.fields[L.F_SUB] = sub
-            if flags & L.FL_CC or ins.opcode in ("addc", "subc", "madc"):
-                row.fields[L.F_AUX] = self._carry_slot()
+    def _lower_atomic(self, fn, ins, row, ctx):
+        """atom d, [a], b{, c} and red [a], b (red returns nothing)."""
+        sub = None
+        for m in ins.modifiers:
+            if m in L.ATOM_NAMES:
+                sub = L.ATOM_NAMES[m]
+                ctx.known.add(m)
+        ctx.unknown()
+        if sub is None:
+            raise UnsupportedPTXError(f"atomic without operation: {ins.text.strip()} ({_where(ins)})")
+        row.fields[L.F_SUB] = sub
+        space = row.fields.get(L.F_SPACE, L.SP_GENERIC)
+        ops = ins.operands
+        if ins.opcode == "atom":
             row.dsts.append(self._dest(fn, ops[0], ins))
-            row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:])
-        elif family == "compare":
-            self._lower_compare(fn, ins, row, types, known, unknown)
-        elif ins.opcode == "mov":
-            unknown()
-            self._lower_mov(fn, ins, row, is_float)
-        elif ins.opcode == "cvt":
-            if len(types) != 2:
-                raise UnsupportedPTXError(f"cvt needs two types: {ins.text.strip()} ({_where(ins)})")
-            unknown()
-            row.fields[L.F_TY2] = L.TYPE_IDS[types[1]]
-            row.fields[L.F_CLASS] = CLASS_ID[instruction_class("cvt", types[1] if types[1] in
-                                                              ("f64", "f16", "bf16") else types[0])]
-            row.dsts.append(self._dest(fn, ops[0], ins))
-            row.srcs.extend(self._source(fn, o, ins, types[1] in ("f16", "f32", "f64", "bf16"))
-                            for o in ops[1:])
-        elif ins.opcode == "cvta":
-            unknown()
-            row.fields[L.F_SUB] = L.CVTA_TO_SPACE if "to" in mods else L.CVTA_TO_GENERIC
-            row.dsts.append(self._dest(fn, ops[0], ins))
-            row.srcs.append(self._source(fn, ops[1], ins, False))
-        elif family == "memory":
-            unknown()
-            if ins.opcode == "prefetch":
-                return []
-            space = row.fields.get(L.F_SPACE, L.SP_GENERIC)
-            if ins.opcode in ("ld", "ldu"):
-                row.fields[L.F_OP] = OPCODE_ID["ld"]
-                row.fields[L.F_SPACE] = self._address(fn, ops[1], ins, row, space)
-                targets = ops[0].elements if isinstance(ops[0], ir.Vector) else (ops[0],)
-                row.dsts.extend(self._dest(fn, o, ins) for o in targets)
-            else:
-                row.fields[L.F_SPACE] = self._address(fn, ops[0], ins, row, space)
-                values = ops[1].elements if isinstance(ops[1], ir.Vector) else (ops[1],)
-                row.srcs.extend(self._source(fn, o, ins, is_float) for o in values)
-        elif family == "atomic":
-            sub = None
-            for m in mods:
-                if m in L.ATOM_NAMES:
-                    sub = L.ATOM_NAMES[m]
-                    known.add(m)
-            unknown()
-            if sub is None:
-                raise UnsupportedPTXError(f"atomic without operation: {ins.text.strip()} ({_where(ins)})")
-            row.fields[L.F_SUB] = sub
-            space = row.fields.get(L.F_SPACE, L.SP_GENERIC)
-            if ins.opcode == "atom":
-                row.dsts.append(self._dest(fn, ops[0], ins))
-                row.fields[L.F_SPACE] = self._address(fn, ops[1], ins, row, space)
-                row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[2:])
-            else:
-                row.fields[L.F_SPACE] = self._address(fn, ops[0], ins, row, space)
-                row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:])
-        elif family == "control":
-            unknown()
-            if ins.opcode == "bra":
-                row.label_target = ops[0].name
-            elif ins.opcode == "call":
-                return self._lower_call(fn, ins, row)
-            elif ins.opcode == "ret" and not fn.is_entry:
-                row = self._new_row(fn, ins, "bra", None)
-                row.fields[L.F_CLASS] = CLASS_ID["control"]
-                row.label_target = _END_LABEL
-                fn.labels.setdefault(_END_LABEL, len(fn.body))
-            elif ins.opcode == "ret":
-                row.fields[L.F_OP] = OPCODE_ID["exit"]
-        elif family == "sync":
-            self._lower_sync(fn, ins, row, known, unknown)
-        elif family == "warp":
-            self._lower_warp(fn, ins, row, known, unknown, is_float)
-        elif family == "mma":
-            self._lower_mma(fn, ins, row)
-        elif family == "ldmatrix":
-            self._lower_ldmatrix(fn, ins, row, known, unknown)
-        elif family == "wmma":
-            self._lower_wmma(fn, ins, row)
-        else:
-            raise UnsupportedPTXError(f"unsupported PTX instruction {ins.text.strip()} ({_where(ins)})")
+            ops = ops[1:]
+        row.fields[L.F_SPACE] = self._address(fn, ops[0], ins, row, space)
+        row.srcs.extend(self._source(fn, o, ins, ctx.is_float) for o in ops[1:])
+
+    def _lower_bra(self, fn, ins, row, ctx):
+        ctx.unknown()
+        row.label_target = ins.operands[0].name
+
+    def _lower_ret(self, fn, ins, row, ctx):
+        """A kernel's ret is its exit; a device function's a branch to the function's single end."""
+        ctx.unknown()
+        if fn.is_entry:
+            row.fields[L.F_OP] = OPCODE_ID["exit"]
+            return None
+        row = self._new_row(fn, ins, "bra", None)
+        row.label_target = _END_LABEL
+        fn.labels.setdefault(_END_LABEL, len(fn.body))
         return [row]
 
-    def _lower_compare(self, fn, ins, row, types, known, unknown):
-        mods, ops = ins.modifiers, ins.operands
+    def _lower_bare(self, fn, ins, row, ctx):
+        """exit, trap: no operands."""
+        ctx.unknown()
+
+    def _dests(self, fn, ins, row, dst):
+        """A destination that may be a predicate pair d|p (setp, shfl, match)."""
+        if isinstance(dst, ir.PredPair):
+            row.dsts.extend([self._dest(fn, dst.first, ins), self._dest(fn, dst.second, ins)])
+        else:
+            row.dsts.append(self._dest(fn, dst, ins))
+
+    def _lower_compare(self, fn, ins, row, ctx):
+        mods, ops, types = ins.modifiers, ins.operands, ctx.types
         cmp = None
         boolop = L.BOOL_NONE
         for m in mods:
             if m in L.CMP_NAMES and cmp is None:
                 cmp = L.CMP_NAMES[m]
-                known.add(m)
+                ctx.known.add(m)
             elif m in BOOL:
                 boolop = BOOL[m]
-                known.add(m)
-        unknown()
+                ctx.known.add(m)
+        ctx.unknown()
         row.fields[L.F_AUX] = boolop
         if ins.opcode == "setp":
             row.fields[L.F_SUB] = cmp
-            dst = ops[0]
-            if isinstance(dst, ir.PredPair):
-                row.dsts.extend([self._dest(fn, dst.first, ins), self._dest(fn, dst.second, ins)])
-            else:
-                row.dsts.append(self._dest(fn, dst, ins))
+            self._dests(fn, ins, row, ops[0])
             is_float = types[0] if types[0] in ("f32", "f64", "f16", "bf16") else False
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:3])
             if boolop != L.BOOL_NONE:
@@ -557,42 +575,43 @@ class _Decoder:
             row.srcs.extend(self._source(fn, o, ins, is_float) for o in ops[1:3])
             row.srcs.append(self._source(fn, ops[3], ins, types[1] == "f32"))
 
-    def _lower_mov(self, fn, ins, row, is_float):
+    def _lower_mov(self, fn, ins, row, ctx):
+        ctx.unknown()
         dst, src = ins.operands
         if isinstance(dst, ir.Vector):
             row.fields[L.F_SUB] = L.MOV_UNPACK
             row.dsts.extend(self._dest(fn, o, ins) for o in dst.elements)
-            row.srcs.append(self._source(fn, src, ins, is_float))
+            row.srcs.append(self._source(fn, src, ins, ctx.is_float))
         elif isinstance(src, ir.Vector):
             row.fields[L.F_SUB] = L.MOV_PACK
             row.dsts.append(self._dest(fn, dst, ins))
-            row.srcs.extend(self._source(fn, o, ins, is_float) for o in src.elements)
+            row.srcs.extend(self._source(fn, o, ins, ctx.is_float) for o in src.elements)
         else:
             if isinstance(src, ir.Symbol) and src.name in self.module.functions:
                 raise UnsupportedPTXError(f"function pointers are not supported ({_where(ins)})")
             row.fields[L.F_SUB] = L.MOV_PLAIN
             row.dsts.append(self._dest(fn, dst, ins))
-            row.srcs.append(self._source(fn, src, ins, is_float))
+            row.srcs.append(self._source(fn, src, ins, ctx.is_float))
 
-    def _lower_sync(self, fn, ins, row, known, unknown):
+    def _lower_fence(self, fn, ins, row, ctx):
+        """membar, fence: every modifier accepted, nothing to do in a sequentially consistent model."""
+
+    def _lower_bar(self, fn, ins, row, ctx):
         mods, ops = ins.modifiers, ins.operands
-        if ins.opcode in ("membar", "fence"):
-            known.update(mods)
-            return
         sub = L.BAR_SYNC
         if "warp" in mods:
             sub = L.BAR_WARP_SYNC
-            known.add("warp")
+            ctx.known.add("warp")
         elif "arrive" in mods:
             sub = L.BAR_ARRIVE
-            known.add("arrive")
+            ctx.known.add("arrive")
         elif "red" in mods:
-            known.add("red")
+            ctx.known.add("red")
             for name, code in (("popc", L.BAR_RED_POPC), ("and", L.BAR_RED_AND), ("or", L.BAR_RED_OR)):
                 if name in mods:
                     sub = code
-                    known.add(name)
-        unknown()
+                    ctx.known.add(name)
+        ctx.unknown()
         row.fields[L.F_SUB] = sub
         if sub == L.BAR_WARP_SYNC:
             row.srcs.append(self._source(fn, ops[0], ins, False))
@@ -607,52 +626,18 @@ class _Decoder:
         row.srcs.append(self._source(fn, ops[0], ins, False))           # barrier id
         row.srcs.append(self._source(fn, ops[1], ins, False) if len(ops) > 1 else (L.OK_NONE, 0, 0.0))
 
-    def _lower_warp(self, fn, ins, row, known, unknown, is_float):
-        mods, ops = ins.modifiers, ins.operands
-        if ins.opcode == "shfl":
-            for m in mods:
-                if m in SHFL:
-                    row.fields[L.F_SUB] = SHFL[m]
-                    known.add(m)
-            unknown()
-            dst = ops[0]
-            if isinstance(dst, ir.PredPair):
-                row.dsts.extend([self._dest(fn, dst.first, ins), self._dest(fn, dst.second, ins)])
-            else:
-                row.dsts.append(self._dest(fn, dst, ins))
-            row.srcs.extend(self._source(fn, o, ins, False) for o in ops[1:])
-        elif ins.opcode == "vote":
-            for m in mods:
-                if m in VOTE:
-                    row.fields[L.F_SUB] = VOTE[m]
-                    known.add(m)
-            unknown()
-            row.dsts.append(self._dest(fn, ops[0], ins))
-            row.srcs.extend(self._source(fn, o, ins, False) for o in ops[1:])
-        elif ins.opcode == "activemask":
-            unknown()
-            row.dsts.append(self._dest(fn, ops[0], ins))
-        elif ins.opcode == "redux":
-            for m in mods:
-                if m in REDUX:
-                    row.fields[L.F_SUB] = REDUX[m]
-                    known.add(m)
-            unknown()
-            row.dsts.append(self._dest(fn, ops[0], ins))
-            row.srcs.extend(self._source(fn, o, ins, False) for o in ops[1:])
-        else:  # match.any / match.all
-            sub = 1 if "all" in mods else 0
-            known.update(("any", "all"))
-            unknown()
-            row.fields[L.F_SUB] = sub
-            dst = ops[0]
-            if isinstance(dst, ir.PredPair):
-                row.dsts.extend([self._dest(fn, dst.first, ins), self._dest(fn, dst.second, ins)])
-            else:
-                row.dsts.append(self._dest(fn, dst, ins))
-            row.srcs.extend(self._source(fn, o, ins, False) for o in ops[1:])
+    def _lower_warp(self, fn, ins, row, ctx):
+        """shfl, vote, activemask, redux, match: a mode modifier, then d[|p], sources."""
+        modes = WARP_MODES[ins.opcode]
+        for m in ins.modifiers:
+            if m in modes:
+                row.fields[L.F_SUB] = modes[m]
+                ctx.known.add(m)
+        ctx.unknown()
+        self._dests(fn, ins, row, ins.operands[0])
+        row.srcs.extend(self._source(fn, o, ins, False) for o in ins.operands[1:])
 
-    def _lower_mma(self, fn, ins, row):
+    def _lower_mma(self, fn, ins, row, ctx):
         """mma.sync.aligned.<shape>.<alayout>.<blayout>.<dtype>.<atype>.<btype>.<ctype> {D}, {A}, {B}, {C}."""
         mods = ins.modifiers
         types = [m for m in mods if m in ("f16", "f32", "bf16", "tf32", "e4m3", "e5m2", "f64", "s8", "u8")]
@@ -670,7 +655,7 @@ class _Decoder:
         if layout not in shape.layouts:
             raise UnsupportedPTXError(f"mma.{shape_name} takes the layouts {', '.join(shape.layouts)}, not "
                                       f"{layout or 'none'} ({_where(ins)})")
-        target = _sm_number(self.module.target)
+        target = sm_number(target_cc(self.module.target))
         if target < shape.min_sm:
             raise UnsupportedPTXError(f"mma.{shape_name} with .{types[1]} needs sm_{shape.min_sm} or later; the PTX "
                                       f"targets {self.module.target} ({_where(ins)}); ptxas would refuse it too")
@@ -688,10 +673,10 @@ class _Decoder:
         row.fields[L.F_WIDTH] = len(b.elements)
         self.mma_shapes.add(shape_name)
 
-    def _lower_ldmatrix(self, fn, ins, row, known, unknown):
+    def _lower_ldmatrix(self, fn, ins, row, ctx):
         """ldmatrix.sync.aligned.m8n8.x{1,2,4}{.trans}.shared.b16 {d...}, [addr]."""
-        known.update(("m8n8", "x1", "x2", "x4", "trans"))
-        unknown()
+        ctx.known.update(("m8n8", "x1", "x2", "x4", "trans"))
+        ctx.unknown()
         count = next((int(m[1]) for m in ins.modifiers if m in ("x1", "x2", "x4")), 0)
         if "m8n8" not in ins.modifiers or count == 0:
             raise UnsupportedPTXError(f"unsupported ldmatrix form {ins.text.strip()} ({_where(ins)})")
@@ -699,19 +684,19 @@ class _Decoder:
         if len(targets) != count:
             raise UnsupportedPTXError(f"ldmatrix .x{count} needs {count} destination registers ({_where(ins)})")
         row.fields[L.F_VEC] = count
-        row.fields[L.F_SUB] = 1 if "trans" in ins.modifiers else 0
+        row.fields[L.F_SUB] = L.LDMATRIX_TRANS if "trans" in ins.modifiers else L.LDMATRIX_PLAIN
         row.fields[L.F_SPACE] = self._address(fn, ins.operands[1], ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
         row.dsts.extend(self._dest(fn, o, ins) for o in targets)
 
-    def _lower_wmma(self, fn, ins, row):
+    def _lower_wmma(self, fn, ins, row, ctx):
         """wmma.load.{a,b,c} / wmma.store.d / wmma.mma (.sync.aligned), shapes m16n16k16, m32n8k16,
         m8n32k16 (f16, bf16) and m16n16k8 (tf32), f32 or f16 accumulators."""
         mods = ins.modifiers
-        shape_name = next((m for m in mods if m in WMMA_SHAPE_NAMES), None)
+        shape_name = next((m for m in mods if m in wmma.SHAPE_NAMES), None)
         types = [m for m in mods if m in ("f16", "f32", "bf16", "tf32")]
         if shape_name is None or not types:
             raise UnsupportedPTXError(f"unsupported wmma form {ins.text.strip()} ({_where(ins)})")
-        shape_id = WMMA_SHAPE_NAMES.index(shape_name)
+        shape_id = wmma.SHAPE_NAMES.index(shape_name)
         row.fields[L.F_VEC] = shape_id
         ops = ins.operands
         if "mma" in mods:
@@ -721,7 +706,8 @@ class _Decoder:
             if dtype != ctype or dtype not in ACCUMULATORS or in_type not in INPUT_TYPES or "satfinite" in mods:
                 raise UnsupportedPTXError(f"unsupported wmma.mma types in {ins.text.strip()} ({_where(ins)}); "
                                           f"supported: D and C of one type (f32 or f16)")
-            row.fields[L.F_SUB] = 4
+            row.fields[L.F_SUB] = L.WMMA_MMA
+            row.form = "mma"
             row.fields[L.F_TY] = ACCUMULATORS.index(dtype)
             row.fields[L.F_TY2] = INPUT_TYPES.index(in_type)
             d, a, b, c = ops
@@ -730,15 +716,15 @@ class _Decoder:
             row.fields[L.F_AUX] = len(a.elements)
             row.fields[L.F_WIDTH] = len(b.elements)
             return
-        kind = next(k for k, name in enumerate(("a", "b", "c", "d")) if name in mods)
-        layout = 1 if "col" in mods else 0
-        rows, cols = wmma_tile(shape_id, kind)
+        kind = next(k for k, name in enumerate(wmma.FRAGMENTS) if name in mods)
+        layout = L.WMMA_COL_MAJOR if "col" in mods else L.WMMA_ROW_MAJOR
+        rows, cols = wmma.tile(shape_id, kind)
         row.fields[L.F_SUB] = kind
         row.fields[L.F_AUX] = layout
         row.fields[L.F_WIDTH] = 4 if types[0] in ("f32", "tf32") else 2
         is_load = "load" in mods
         address, regs = (ops[1], ops[0]) if is_load else (ops[0], ops[1])
-        stride = ops[2] if len(ops) > 2 else ir.Imm(cols if layout == 0 else rows)
+        stride = ops[2] if len(ops) > 2 else ir.Imm(cols if layout == L.WMMA_ROW_MAJOR else rows)
         row.fields[L.F_SPACE] = self._address(fn, address, ins, row, row.fields.get(L.F_SPACE, L.SP_GENERIC))
         row.srcs.append(self._source(fn, stride, ins, False))
         if is_load:
@@ -746,10 +732,12 @@ class _Decoder:
         else:
             row.srcs.extend(self._source(fn, o, ins, False) for o in regs.elements)
 
-    def _lower_call(self, fn, ins, row) -> list[_Row]:
+    def _lower_call(self, fn, ins, row, ctx) -> list[_Row]:
+        ctx.unknown()
         target: ir.CallTarget = ins.operands[0]
         if target.function == VPRINTF:
             row.fields[L.F_SUB] = L.CALL_VPRINTF
+            row.form = "vprintf"
             for arg in target.args:
                 space, offset = self._symbol(fn, arg.name, ins)
                 row.srcs.append((L.OK_IMM, offset, 0.0))
@@ -799,7 +787,12 @@ class _Decoder:
         for pc, row in enumerate(self.rows):
             for f, v in row.fields.items():
                 code[pc, f] = v
-            code[pc, L.F_EXEC] = _engine_routine(code[pc])
+            ex = OPCODES[row.fields[L.F_OP]].rule.resolve(row.type_name, _SPACE_NAME.get(row.fields.get(L.F_SPACE)),
+                                                          row.form)
+            code[pc, L.F_CLASS] = CLASS_ID[ex.cls]
+            code[pc, L.F_EXEC] = ROUTINE_ID[ex.routine]
+            code[pc, L.F_PIPE] = PIPE_ID[ex.pipe]
+            code[pc, L.F_LATENCY] = LATENCY_ID[ex.latency]
             code[pc, L.F_SRC] = len(kinds)
             code[pc, L.F_NSRC] = len(row.srcs)
             for k, v, fv in row.srcs:
@@ -830,41 +823,9 @@ class _Decoder:
         )
 
 
-def _engine_routine(fields) -> int:
-    """The engine routine (EX_*) of a decoded instruction."""
-    op, ty, family = int(fields[L.F_OP]), int(fields[L.F_TY]), OPCODES[int(fields[L.F_OP])].family
-    name = OPCODES[op].name
-    if family == "arith":
-        if (fields[L.F_FLAGS] & L.FL_CC) or name in ("addc", "subc", "madc"):
-            return L.EX_CARRY
-        if name == "testp":
-            return L.EX_TESTP
-        if ty == L.TY_F32:
-            return L.EX_FLOAT32
-        if ty == L.TY_F64:
-            return L.EX_FLOAT64
-        if ty in (L.TY_F16, L.TY_BF16, L.TY_F16X2, L.TY_BF16X2):
-            return L.EX_HALF
-        return L.EX_INT
-    if name == "call":
-        return L.EX_PRINTF if fields[L.F_SUB] == L.CALL_VPRINTF else L.EX_CALL
-    if name == "wmma":
-        return L.EX_TENSOR if fields[L.F_SUB] == 4 else L.EX_WMMA_LDST
-    return {"compare": L.EX_COMPARE, "convert": L.EX_CONVERT, "atomic": L.EX_ATOMIC, "warp": L.EX_WARP,
-            "mma": L.EX_TENSOR, "ldmatrix": L.EX_LDMATRIX}.get(family) or {
-        "ld": L.EX_LDST, "st": L.EX_LDST, "bra": L.EX_BRANCH, "ret": L.EX_RET, "exit": L.EX_EXIT,
-        "trap": L.EX_TRAP, "bar": L.EX_BARRIER, "barrier": L.EX_BARRIER, "membar": L.EX_NOP,
-        "fence": L.EX_NOP}[name]
-
-
 _END_LABEL = "$__emu_function_end"
 _SCRATCH = "%__emu_param_copy"
-
-
-def _sm_number(target: str) -> int:
-    """70 for "sm_70", 90 for "sm_90a", 100 for "sm_100"."""
-    digits = "".join(ch for ch in target.split("_")[-1] if ch.isdigit())
-    return int(digits) if digits else 0
+_SPACE_NAME = {code: name for name, code in L.SPACE_NAMES.items()}
 
 
 def _wrap64(value: int) -> int:
