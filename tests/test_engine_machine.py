@@ -135,3 +135,19 @@ def test_ctrl_c_stops_a_long_kernel_promptly_and_leaves_arrays_untouched():
     timer.join()
     assert stopped_after < 10, f"Ctrl-C took {stopped_after:.1f} s to stop the kernel"
     np.testing.assert_array_equal(data, before)
+
+
+def test_hot_instruction_forms_take_the_fast_paths():
+    """The decoder's F_FAST choice for the lecture's tiled SGEMM: every executed integer, f32, compare
+    and select instruction runs on a whole-row fast path (a per-lane fallback there costs ~20x)."""
+    from emu.isa.table import OPCODES
+    from kernels.gemm import TPB, gemm_tiled
+    n = 32
+    A = np.ones((n, n), np.float32)
+    run = GPU.launch(gemm_tiled, (n // TPB, n // TPB), (TPB, TPB), (A, A.copy(), np.zeros_like(A)))
+    code = run.program.code
+    executed = np.flatnonzero(run.instruction_counts)
+    slow = {OPCODES[code[pc, L.F_OP]].name for pc in executed if code[pc, L.F_FAST] == L.FAST_NONE}
+    assert slow <= {"ld", "st", "bra", "bar", "exit", "cvta", "mov", "or"}, slow
+    assert {OPCODES[code[pc, L.F_OP]].name for pc in executed if code[pc, L.F_FAST] != L.FAST_NONE} >= \
+        {"fma", "setp", "add", "mul"}

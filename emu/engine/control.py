@@ -234,8 +234,8 @@ def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
                 issued[L.I_SPACE] = code[pc, L.F_SPACE]
                 issued[L.I_ACCESS_BYTES] = access
                 issued[L.I_ADDRESS_ROWS] = rows
-            elif not reference and exec_fast(op, code, pc, okind, oval, regs, T, base, emask):
-                pass
+            elif not reference and code[pc, L.F_FAST] != L.FAST_NONE:
+                exec_fast(code[pc, L.F_FAST], op, code, pc, okind, oval, regs, T, base, emask)
             elif ex == L.EX_INT:
                 exec_int(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w,
                          sreg)

@@ -1,4 +1,24 @@
-"""Fast paths: the hottest instructions over whole 32-lane register rows."""
+"""Fast paths: the hottest instructions over whole 32-lane register rows.
+
+The per-lane semantic functions (alu_*, compare, convert) are the readable
+definition but cost ~1-2 µs per warp instruction. The hottest instruction
+forms instead compute over whole 32-lane rows: a register's 32 lanes are
+contiguous in ``regs``, so operands are read where they live and, when all 32
+lanes are active, the result is written straight into the destination
+register. Which form runs here is decided once, at decode time
+(``emu.program.decode._fast_path`` -> column F_FAST, for the opcodes the ISA
+table marks ``fast``); everything else runs the per-lane definitions, and
+``EMU_REFERENCE=1`` makes every instruction run them (the semantic tests run
+both ways).
+
+Immediates, negated predicates and results under a partial mask go through
+N_SCRATCH rows at the end of ``regs`` (one array for everything, so every loop
+is a plain row-to-row loop that LLVM vectorises). Offsets are unsigned so that
+numba adds no negative-index wraparound. The small helpers are
+inline="always": an out-of-line numba call passes each array as several words
+and zeroes a return slot per call site on entry, which cost more than the row
+loops themselves.
+"""
 import numpy as np
 from numba import njit
 
@@ -8,20 +28,6 @@ from emu.engine.compare import compare
 from emu.engine.bits import f32_from_bits, f64_from_bits
 
 
-# The semantic functions above read operands lane by lane; that is the readable
-# definition but costs ~1-2 µs per warp instruction. The hottest instructions
-# instead compute over whole 32-lane rows: a register's 32 lanes are contiguous
-# in ``regs``, so operands are read where they live and, when all 32 lanes are
-# active, the result is written straight into the destination register.
-# Immediates, negated predicates and results under a partial mask go through
-# L.N_SCRATCH rows at the end of ``regs`` (one array for everything, so every
-# loop is a plain row-to-row loop that LLVM vectorises). Offsets are unsigned
-# so that numba adds no negative-index wraparound. The small helpers are
-# inline="always": an out-of-line numba call passes each array as several
-# words and zeroes a return slot per call site on entry, which cost more than
-# the row loops themselves (SGEMM 12.0 -> 13.0 M warp instructions/s for
-# lane_offsets alone). Anything not handled here falls back to the
-# definitions above; the semantic tests run through both.
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def scratch_row(regs, row):
     """Offset in regs of scratch row ``row`` (0 .. N_SCRATCH - 1; the last one is dst_row's)."""
@@ -79,36 +85,21 @@ def extend(x, sh, signed):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_fast(op, code, pc, okind, oval, regs, T, base, mask):
-    """Execute the instruction if it is one of the hot, simple cases; return whether it did."""
+def exec_fast(fast, op, code, pc, okind, oval, regs, T, base, mask):
+    """Execute the instruction by its fast path ``fast`` (F_FAST, chosen by the decoder)."""
     ty = code[pc, L.F_TY]
-    flags = code[pc, L.F_FLAGS]
-    if flags != 0 and flags != L.FL_UNI:
-        return False
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
-    ns = code[pc, L.F_NSRC]
     kind = ty >> 4
-    is_int = kind == L.TK_U or kind == L.TK_S or kind == L.TK_B
-    if op == L.OP_MOV:
-        if code[pc, L.F_SUB] != L.MOV_PLAIN or okind[s] == L.OK_SPECIAL:
-            return False
+    if fast == L.FAST_MOV:
         a = src_row(okind, oval, regs, T, s, base, 0)
         o = dst_row(okind, oval, regs, T, d, base, mask)
         for lane in range(32):
             ul = np.uint64(lane)
             regs[o + ul] = regs[a + ul]
         commit(okind, oval, regs, T, d, base, mask, o)
-        return True
-    if ns > 0:
-        if okind[s] == L.OK_SPECIAL or (ns > 1 and okind[s + 1] == L.OK_SPECIAL) or \
-                (ns > 2 and okind[s + 2] == L.OK_SPECIAL):
-            return False
-    if is_int and (op == L.OP_ADD or op == L.OP_SUB or op == L.OP_AND or op == L.OP_OR or op == L.OP_XOR
-                   or op == L.OP_SHL or op == L.OP_SHR or op == L.OP_MUL or op == L.OP_MAD):
+    elif fast == L.FAST_INT:
         sub = code[pc, L.F_SUB]
-        if (op == L.OP_MUL or op == L.OP_MAD) and sub == L.MUL_HI:
-            return False
         bits = 8 << (ty & 15)
         sh = 64 - bits
         signed = kind == L.TK_S
@@ -166,9 +157,7 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask):
                     regs[o + ul] = extend(regs[a + ul], sh, signed) * extend(regs[b + ul], sh, signed) \
                         + regs[c + ul]
         commit(okind, oval, regs, T, d, base, mask, o)
-        return True
-    if ty == L.TY_F32 and (op == L.OP_ADD or op == L.OP_SUB or op == L.OP_MUL or op == L.OP_FMA or op == L.OP_MAD) \
-            and code[pc, L.F_RND] <= L.RND_RN:
+    elif fast == L.FAST_F32:
         a = src_row(okind, oval, regs, T, s, base, 0)
         b = src_row(okind, oval, regs, T, s + 1, base, 1)
         o = dst_row(okind, oval, regs, T, d, base, mask)
@@ -191,8 +180,7 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask):
                 regs[o + ul] = f32_canonical(fma_f32_rn(f32_from_bits(regs[a + ul]), f32_from_bits(regs[b + ul]),
                                                         f32_from_bits(regs[c + ul])))
         commit(okind, oval, regs, T, d, base, mask, o)
-        return True
-    if ty == L.TY_F64 and (op == L.OP_ADD or op == L.OP_SUB or op == L.OP_MUL) and code[pc, L.F_RND] <= L.RND_RN:
+    elif fast == L.FAST_F64:
         a = src_row(okind, oval, regs, T, s, base, 0)
         b = src_row(okind, oval, regs, T, s + 1, base, 1)
         o = dst_row(okind, oval, regs, T, d, base, mask)
@@ -209,8 +197,7 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask):
                 ul = np.uint64(lane)
                 regs[o + ul] = f64_canonical(f64_from_bits(regs[a + ul]) * f64_from_bits(regs[b + ul]))
         commit(okind, oval, regs, T, d, base, mask, o)
-        return True
-    if op == L.OP_SELP:
+    elif fast == L.FAST_SELP:
         a = src_row(okind, oval, regs, T, s, base, 0)
         b = src_row(okind, oval, regs, T, s + 1, base, 1)
         c = src_row(okind, oval, regs, T, s + 2, base, 2)
@@ -219,44 +206,36 @@ def exec_fast(op, code, pc, okind, oval, regs, T, base, mask):
             ul = np.uint64(lane)
             regs[o + ul] = regs[a + ul] if regs[c + ul] & 1 else regs[b + ul]
         commit(okind, oval, regs, T, d, base, mask, o)
-        return True
-    if op == L.OP_SETP and code[pc, L.F_AUX] == L.BOOL_NONE and code[pc, L.F_NDST] == 1:
+    elif fast == L.FAST_SETP_INT:
         cmp = code[pc, L.F_SUB]
-        if is_int and cmp <= L.CMP_GE and not (kind != L.TK_S and cmp >= L.CMP_LT):
-            sh = 64 - (8 << (ty & 15))
-            signed = kind == L.TK_S
-            a = src_row(okind, oval, regs, T, s, base, 0)
-            b = src_row(okind, oval, regs, T, s + 1, base, 1)
-            o = dst_row(okind, oval, regs, T, d, base, mask)
-            for lane in range(32):
-                ul = np.uint64(lane)
-                q = compare(extend(regs[a + ul], sh, signed), extend(regs[b + ul], sh, signed), cmp, False, False)
-                regs[o + ul] = 1 if q else 0
-            commit(okind, oval, regs, T, d, base, mask, o)
-            return True
-        if ty == L.TY_F32:
-            a = src_row(okind, oval, regs, T, s, base, 0)
-            b = src_row(okind, oval, regs, T, s + 1, base, 1)
-            o = dst_row(okind, oval, regs, T, d, base, mask)
-            for lane in range(32):
-                ul = np.uint64(lane)
-                q = compare(np.float64(f32_from_bits(regs[a + ul])), np.float64(f32_from_bits(regs[b + ul])),
-                            cmp, True, False)
-                regs[o + ul] = 1 if q else 0
-            commit(okind, oval, regs, T, d, base, mask, o)
-            return True
-        return False
-    if op == L.OP_CVT and code[pc, L.F_RND] < 0 and is_int:
+        sh = 64 - (8 << (ty & 15))
+        signed = kind == L.TK_S
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        b = src_row(okind, oval, regs, T, s + 1, base, 1)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
+        for lane in range(32):
+            ul = np.uint64(lane)
+            q = compare(extend(regs[a + ul], sh, signed), extend(regs[b + ul], sh, signed), cmp, False, False)
+            regs[o + ul] = 1 if q else 0
+        commit(okind, oval, regs, T, d, base, mask, o)
+    elif fast == L.FAST_SETP_F32:
+        cmp = code[pc, L.F_SUB]
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        b = src_row(okind, oval, regs, T, s + 1, base, 1)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
+        for lane in range(32):
+            ul = np.uint64(lane)
+            q = compare(np.float64(f32_from_bits(regs[a + ul])), np.float64(f32_from_bits(regs[b + ul])),
+                        cmp, True, False)
+            regs[o + ul] = 1 if q else 0
+        commit(okind, oval, regs, T, d, base, mask, o)
+    else:  # FAST_CVT_INT: integer to integer, extended per the source and destination types
         sty = code[pc, L.F_TY2]
-        skind = sty >> 4
-        if skind == L.TK_U or skind == L.TK_S or skind == L.TK_B:
-            ssh = 64 - (8 << (sty & 15))
-            dsh = 64 - (8 << (ty & 15))
-            a = src_row(okind, oval, regs, T, s, base, 0)
-            o = dst_row(okind, oval, regs, T, d, base, mask)
-            for lane in range(32):
-                ul = np.uint64(lane)
-                regs[o + ul] = extend(extend(regs[a + ul], ssh, skind == L.TK_S), dsh, kind == L.TK_S)
-            commit(okind, oval, regs, T, d, base, mask, o)
-            return True
-    return False
+        ssh = 64 - (8 << (sty & 15))
+        dsh = 64 - (8 << (ty & 15))
+        a = src_row(okind, oval, regs, T, s, base, 0)
+        o = dst_row(okind, oval, regs, T, d, base, mask)
+        for lane in range(32):
+            ul = np.uint64(lane)
+            regs[o + ul] = extend(extend(regs[a + ul], ssh, (sty >> 4) == L.TK_S), dsh, kind == L.TK_S)
+        commit(okind, oval, regs, T, d, base, mask, o)

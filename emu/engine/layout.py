@@ -60,7 +60,8 @@ F_WIDTH = 19      # size in bytes of the type / of one element of a memory acces
 F_EXEC = 20       # the engine routine that executes the instruction (EX_*), chosen at decode time
 F_PIPE = 21       # issue pipe id (emu.isa.table.PIPE_ID)
 F_LATENCY = 22    # latency class id (emu.isa.table.LATENCY_ID; cycles: the preset's latencies)
-N_FIELDS = 23
+F_FAST = 23       # the fast path (FAST_*) that runs the instruction over whole register rows, or FAST_NONE
+N_FIELDS = 24
 
 PC_NEVER = -1     # a branch whose paths never meet again (one side exits)
 
@@ -71,6 +72,11 @@ PC_NEVER = -1     # a branch whose paths never meet again (one side exits)
 (EX_INT, EX_CARRY, EX_FLOAT32, EX_FLOAT64, EX_HALF, EX_TESTP, EX_COMPARE, EX_CONVERT,
  EX_LDST, EX_ATOMIC, EX_WARP, EX_BRANCH, EX_CALL, EX_PRINTF, EX_RET, EX_EXIT, EX_TRAP,
  EX_BARRIER, EX_NOP, EX_LDMATRIX, EX_WMMA_LDST, EX_TENSOR) = range(22)
+
+# ------------------------------------------------------------ fast paths (F_FAST)
+# Chosen by the decoder (emu.program.decode._fast_path) for the opcodes the ISA table
+# marks ``fast``, when the form is one the row loops of emu.engine.fast implement.
+FAST_NONE, FAST_MOV, FAST_INT, FAST_F32, FAST_F64, FAST_SELP, FAST_SETP_INT, FAST_SETP_F32, FAST_CVT_INT = range(9)
 
 # ------------------------------------------------------------ operand kinds
 OK_NONE = 0

@@ -113,6 +113,7 @@ class OpSpec:
     rule: Exec | ByType | BySpace | ByForm
     implicit: tuple[Implicit, ...] = ()
     doc: str = ""
+    fast: bool = False   # the engine has a whole-row fast path for its common forms (emu.engine.fast)
 
     def implicit_operands(self, modifiers) -> tuple[Implicit, ...]:
         """The implicit operands of one instruction with these modifiers."""
@@ -162,11 +163,11 @@ _NO_EFFECT = "no effect: the functional engine is sequentially consistent"
 
 OPCODES: tuple[OpSpec, ...] = (
     # integer and type-generic arithmetic
-    OpSpec("add", "alu", "arith", "d, a, b", WITH_CARRY, _CC_OUT),
-    OpSpec("sub", "alu", "arith", "d, a, b", WITH_CARRY, _CC_OUT),
-    OpSpec("mul", "alu", "arith", "d, a, b", ARITH),
-    OpSpec("mad", "alu", "arith", "d, a, b, c", WITH_CARRY, _CC_OUT),
-    OpSpec("fma", "alu", "arith", "d, a, b, c", ARITH),
+    OpSpec("add", "alu", "arith", "d, a, b", WITH_CARRY, _CC_OUT, fast=True),
+    OpSpec("sub", "alu", "arith", "d, a, b", WITH_CARRY, _CC_OUT, fast=True),
+    OpSpec("mul", "alu", "arith", "d, a, b", ARITH, fast=True),
+    OpSpec("mad", "alu", "arith", "d, a, b, c", WITH_CARRY, _CC_OUT, fast=True),
+    OpSpec("fma", "alu", "arith", "d, a, b, c", ARITH, fast=True),
     OpSpec("div", "alu", "arith", "d, a, b", ARITH_SFU),
     OpSpec("rem", "alu", "arith", "d, a, b", INT),
     OpSpec("abs", "alu", "arith", "d, a", ARITH),
@@ -186,13 +187,13 @@ OPCODES: tuple[OpSpec, ...] = (
     OpSpec("bfe", "alu", "arith", "d, a, b, c", INT),
     OpSpec("bfi", "alu", "arith", "f, a, b, c, d", INT),
     OpSpec("prmt", "alu", "arith", "d, a, b, c", INT),
-    OpSpec("and", "alu", "arith", "d, a, b", INT),
-    OpSpec("or", "alu", "arith", "d, a, b", INT),
-    OpSpec("xor", "alu", "arith", "d, a, b", INT),
+    OpSpec("and", "alu", "arith", "d, a, b", INT, fast=True),
+    OpSpec("or", "alu", "arith", "d, a, b", INT, fast=True),
+    OpSpec("xor", "alu", "arith", "d, a, b", INT, fast=True),
     OpSpec("not", "alu", "arith", "d, a", INT),
     OpSpec("cnot", "alu", "arith", "d, a", INT),
-    OpSpec("shl", "alu", "arith", "d, a, b", INT),
-    OpSpec("shr", "alu", "arith", "d, a, b", INT),
+    OpSpec("shl", "alu", "arith", "d, a, b", INT, fast=True),
+    OpSpec("shr", "alu", "arith", "d, a, b", INT, fast=True),
     OpSpec("shf", "alu", "arith", "d, a, b, c", INT),
     # floating point only
     OpSpec("rcp", "alu", "arith", "d, a", ARITH_SFU,
@@ -207,13 +208,13 @@ OPCODES: tuple[OpSpec, ...] = (
     OpSpec("copysign", "alu", "arith", "d, a, b", ARITH),
     OpSpec("testp", "alu", "arith", "p, a", ARITH.run_by("testp")),
     # comparison and selection
-    OpSpec("setp", "alu", "compare", "p[|q], a, b[, {!}c]", COMPARE),
+    OpSpec("setp", "alu", "compare", "p[|q], a, b[, {!}c]", COMPARE, fast=True),
     OpSpec("set", "alu", "compare", "d, a, b[, {!}c]", COMPARE),
-    OpSpec("selp", "alu", "compare", "d, a, b, c", SELECT),
+    OpSpec("selp", "alu", "compare", "d, a, b, c", SELECT, fast=True),
     OpSpec("slct", "alu", "compare", "d, a, b, c", SELECT),
     # data movement and conversion
-    OpSpec("mov", "alu", "mov", "d, a | d, {a, b...} | {d, e...}, a", MOVE),
-    OpSpec("cvt", "alu", "cvt", "d, a", CONVERT),
+    OpSpec("mov", "alu", "mov", "d, a | d, {a, b...} | {d, e...}, a", MOVE, fast=True),
+    OpSpec("cvt", "alu", "cvt", "d, a", CONVERT, fast=True),
     OpSpec("cvta", "alu", "cvta", "p, a", INT.run_by("convert")),
     # memory
     OpSpec("ld", "memory", "load", "d, [a] | {d...}, [a]", LOAD_STORE),

@@ -793,6 +793,7 @@ class _Decoder:
             code[pc, L.F_EXEC] = ROUTINE_ID[ex.routine]
             code[pc, L.F_PIPE] = PIPE_ID[ex.pipe]
             code[pc, L.F_LATENCY] = LATENCY_ID[ex.latency]
+            code[pc, L.F_FAST] = _fast_path(code[pc], row.srcs, len(row.dsts))
             code[pc, L.F_SRC] = len(kinds)
             code[pc, L.F_NSRC] = len(row.srcs)
             for k, v, fv in row.srcs:
@@ -821,6 +822,44 @@ class _Decoder:
             symbols=symbols,
             mma_shapes=frozenset(self.mma_shapes),
         )
+
+
+_FAST_INT_OPS = frozenset(OPCODE_ID[n] for n in ("add", "sub", "and", "or", "xor", "shl", "shr", "mul", "mad"))
+_FAST_F32_OPS = frozenset(OPCODE_ID[n] for n in ("add", "sub", "mul", "fma", "mad"))
+_FAST_F64_OPS = frozenset(OPCODE_ID[n] for n in ("add", "sub", "mul"))
+
+
+def _fast_path(fields, srcs, n_dsts: int) -> int:
+    """The whole-row fast path (L.FAST_*) of a decoded instruction, for the forms emu.engine.fast
+    implements: no modifier flags, no special-register operand, round-to-nearest, no .hi products."""
+    op = int(fields[L.F_OP])
+    if not OPCODES[op].fast or fields[L.F_FLAGS] not in (0, L.FL_UNI) or any(k == L.OK_SPECIAL for k, _, _ in srcs):
+        return L.FAST_NONE
+    ty, sub, rnd = int(fields[L.F_TY]), int(fields[L.F_SUB]), int(fields[L.F_RND])
+    kind = ty >> 4
+    is_int = ty != L.TY_NONE and kind in (L.TK_U, L.TK_S, L.TK_B)
+    name = OPCODES[op].name
+    if name == "mov":
+        return L.FAST_MOV if sub == L.MOV_PLAIN else L.FAST_NONE
+    if name == "selp":
+        return L.FAST_SELP
+    if name == "setp":
+        if fields[L.F_AUX] != L.BOOL_NONE or n_dsts != 1:
+            return L.FAST_NONE
+        # unsigned orderings other than eq/ne need unsigned compares: left to the reference
+        if is_int and sub <= L.CMP_GE and not (kind != L.TK_S and sub >= L.CMP_LT):
+            return L.FAST_SETP_INT
+        return L.FAST_SETP_F32 if ty == L.TY_F32 else L.FAST_NONE
+    if name == "cvt":
+        sty = int(fields[L.F_TY2])
+        return L.FAST_CVT_INT if rnd < 0 and is_int and (sty >> 4) in (L.TK_U, L.TK_S, L.TK_B) else L.FAST_NONE
+    if is_int and op in _FAST_INT_OPS:
+        return L.FAST_NONE if name in ("mul", "mad") and sub == L.MUL_HI else L.FAST_INT
+    if ty == L.TY_F32 and op in _FAST_F32_OPS and rnd <= L.RND_RN:
+        return L.FAST_F32
+    if ty == L.TY_F64 and op in _FAST_F64_OPS and rnd <= L.RND_RN:
+        return L.FAST_F64
+    return L.FAST_NONE
 
 
 _END_LABEL = "$__emu_function_end"
