@@ -33,6 +33,8 @@ from emu.numerics.formats import FP32, FP64, SAT_UNIT, decode, reference_op
 from fp_isa_kit import (add_operands, assert_bits_equal, bits_f32, bits_f64, f32_bits, f64_bits, fma_operands,
                         flush, is_nan_bits, is_subnormal, mul_operands, operand_tuples, run, special_patterns)
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 MODES = {"rn": 0, "rz": 1, "rm": 2, "rp": 3}
 F32_NAN = 0x7FFFFFFF
 # every example is a launch: no shrinking (the failure message lists the failing operands)
