@@ -108,7 +108,8 @@ def test_fma_f32_rn_is_not_a_float64_sum():
     a, b, c = np.float32(1 + 2.0 ** -12), np.float32(1 + 2.0 ** -12), np.float32(2.0 ** -70)
     naive = np.float32(np.float64(a) * np.float64(b) + np.float64(c))
     assert fma_f32_rn(a, b, c) != naive
-    assert out_bits32(fma_f32_rn(a, b, c)) == round_fraction(Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c)), FP32)
+    exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+    assert out_bits32(fma_f32_rn(a, b, c)) == round_fraction(exact, FP32)
 
 
 @MANY
