@@ -3,10 +3,13 @@
 libdevice's sin/cos argument reduction uses mad.lo.cc / madc.hi, so numba kernels
 calling math.sin reach these. References are exact Python integers.
 """
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.ptxkit import run
+
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
 
 U32 = st.one_of(st.sampled_from([0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]),
                 st.integers(0, 2**32 - 1))

@@ -30,6 +30,8 @@ from emu.numerics.formats import (BF16, FP16, FP32, FP64, SAT_FINITE, SAT_NONE, 
 from fp_isa_kit import (assert_bits_equal, bits_f32, exact, f32_bits, f64_bits, is_nan_bits, patterns, run,
                         special_patterns)
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 # every example is a launch: no shrinking (the failure message lists the failing operands)
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.reuse, Phase.generate])

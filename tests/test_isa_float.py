@@ -33,6 +33,8 @@ from emu.numerics.formats import FP32, FP64, SAT_UNIT, decode, reference_op
 from fp_isa_kit import (add_operands, assert_bits_equal, bits_f32, bits_f64, f32_bits, f64_bits, fma_operands,
                         flush, is_nan_bits, is_subnormal, mul_operands, operand_tuples, run, special_patterns)
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 MODES = {"rn": 0, "rz": 1, "rm": 2, "rp": 3}
 F32_NAN = 0x7FFFFFFF
 # every example is a launch: no shrinking (the failure message lists the failing operands)
@@ -222,6 +224,32 @@ def test_f64_fma_is_one_rounding():
     assert int(got["d"][1]) == f64_bits(-(1 + 2.0 ** -26 + 2.0 ** -27 + 2.0 ** -52))
     assert int(got["d"][2]) == f64_bits(1 + 2.0 ** -26 + 2.0 ** -27)                 # down: c below the tie
     assert int(got["d"][3]) == f64_bits(1 + 2.0 ** -26 + 2.0 ** -27)                 # the tie alone: to even
+
+
+@pytest.mark.parametrize("ty", ["f32", "f64"])
+def test_add_sub_zero_signs(ty):
+    """IEEE 754 6.3 on every zero sign combination (hypothesis rarely draws -0 + -0): x + x and
+    x - (-x) keep x's sign; an exact zero sum of opposite signs (zeros or not) is +0, -0 under .rm.
+    Plain add/sub (the engine's fast path, or the reference definition under EMU_REFERENCE=1) and
+    every rounding mode."""
+    to_bits = f32_bits if ty == "f32" else f64_bits
+    pairs = [(0.0, 0.0), (0.0, -0.0), (-0.0, 0.0), (-0.0, -0.0), (1.0, -1.0), (-1.0, 1.0), (-2.5, 2.5)]
+    a = [to_bits(x) for x, _ in pairs]
+    b = [to_bits(y) for _, y in pairs]
+    modes = ["", ".rn", ".rz", ".rm", ".rp"]
+    nb = [to_bits(-y) for _, y in pairs]
+    # add a + b and sub a - (-b): the same exact sum
+    body = "\n".join(f"{op}{m}.{ty} %{op}{m[1:]}, %a, %{'b' if op == 'add' else 'nb'};"
+                     for op in ("add", "sub") for m in modes)
+    outs = {f"{op}{m[1:]}": ty for op in ("add", "sub") for m in modes}
+    got = run(body, {"a": (ty, a), "b": (ty, b), "nb": (ty, nb)}, outs)
+    for op in ("add", "sub"):
+        for m in modes:
+            for i, (x, yy) in enumerate(pairs):
+                sx, sy = math.copysign(1, x) < 0, math.copysign(1, yy) < 0
+                neg = sx if x == 0 and yy == 0 and sx == sy else m == ".rm"
+                want = to_bits(-0.0 if neg else 0.0)
+                assert int(got[f"{op}{m[1:]}"][i]) == want, (f"{op}{m}.{ty}", x, yy)
 
 
 # ================================================================== approximate instructions

@@ -23,6 +23,8 @@ from emu.numerics.formats import BF16, FP16, SAT_RELU, SAT_UNIT, reference_op, t
 from fp_isa_kit import (add_operands, assert_bits_equal, fma_operands, flush, is_nan_bits, mul_operands,
                         operand_tuples, run, special_patterns)
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 # every example is a launch: no shrinking (the failure message lists the failing operands)
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.reuse, Phase.generate])

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 import ptxkit as K
 from ptxkit import bits_of, mask, signed, value
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 LANES = 48          # operands per example: a full warp and a partial one
 EXAMPLES = 20
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 import ptxkit as K
 from ptxkit import bits_of, mask, signed, value
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 FEW = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 TYPES = ("u8", "s8", "u16", "s16", "u32", "s32", "u64", "s64", "f32", "f64")
 NP = {"u8": np.uint8, "s8": np.int8, "u16": np.uint16, "s16": np.int16, "u32": np.uint32, "s32": np.int32,

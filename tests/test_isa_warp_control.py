@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 import ptxkit as K
 from ptxkit import mask, signed
 
+pytestmark = pytest.mark.both_paths   # each test runs [fast] and [reference]: see tests/conftest.py
+
 SOME = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 FEW = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 WARPS = 2

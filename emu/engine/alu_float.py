@@ -8,6 +8,10 @@ from emu.engine import layout as L
 from emu.engine.bits import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
 from emu.engine.operands import rd_f32, rd_f64, wr
 from emu.numerics import scalar as S
+from emu.numerics.formats import F32_MIN_NORMAL, F64_MIN_NORMAL
+
+# div.approx.f32 computes a * (1/b): for |b| above 2^126, 1/b is below the smallest normal f32 and flushes
+DIV_APPROX_F32_HUGE = float.fromhex("0x1p126")
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -53,7 +57,7 @@ def f64_canonical(x):
 @njit(cache=True, error_model="numpy", _nrt=False)
 def flush_f32(x):
     """.ftz: a subnormal float32 becomes a zero of the same sign."""
-    if x != 0.0 and abs(x) < np.float32(1.1754943508222875e-38):
+    if x != 0.0 and abs(x) < np.float32(F32_MIN_NORMAL):
         return np.float32(math.copysign(0.0, x))
     return x
 
@@ -155,7 +159,7 @@ def exec_float32(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, 
             r = a * b
         elif op == L.OP_DIV:
             r = a / b
-            if (flags & L.FL_APPROX) != 0 and a == a and math.isfinite(b) and abs(b) > 8.507059173023462e+37:
+            if (flags & L.FL_APPROX) != 0 and a == a and math.isfinite(b) and abs(b) > DIV_APPROX_F32_HUGE:
                 # div.approx.f32 is a * (1/b): for 2^126 < |b| < 2^128 PTX gives NaN if a is
                 # infinite, otherwise a sign-preserving zero
                 if math.isinf(a):
@@ -219,7 +223,7 @@ def exec_float64(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, 
             # sign-preserving zeros, and a NaN becomes the canonical 0x7fffffff00000000
             hi_mask = np.int64(-4294967296)                      # 0xFFFFFFFF00000000
             x = f64_from_bits(f64_to_bits(a) & hi_mask)
-            if x != 0.0 and abs(x) < 2.2250738585072014e-308:
+            if x != 0.0 and abs(x) < F64_MIN_NORMAL:
                 x = math.copysign(0.0, x)
             if op == L.OP_RCP:
                 y = 1.0 / x if x != 0.0 else math.copysign(math.inf, x)
@@ -293,10 +297,10 @@ def exec_testp(op, sub, ty, code, pc, okind, oval, of, regs, T, base, mask):
         t = base + lane
         if ty == L.TY_F32:
             x = np.float64(rd_f32(okind, oval, of, regs, T, s, t))
-            tiny = 1.1754943508222875e-38
+            tiny = F32_MIN_NORMAL
         else:
             x = rd_f64(okind, oval, of, regs, T, s, t)
-            tiny = 2.2250738585072014e-308
+            tiny = F64_MIN_NORMAL
         if sub == L.TESTP_FINITE:
             r = math.isfinite(x)
         elif sub == L.TESTP_INFINITE:

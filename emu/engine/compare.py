@@ -6,6 +6,7 @@ from emu.engine import layout as L
 from emu.engine.bits import f32_from_bits
 from emu.engine.operands import sext, zext, rd, rd_f32, rd_f64, wr
 from emu.numerics import scalar as S
+from emu.numerics.formats import F16_MIN_NORMAL, F32_MIN_NORMAL
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
@@ -124,8 +125,8 @@ def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg
                     x = np.float64(f32_from_bits(S.f16_to_f32(ah)))
                     y = np.float64(f32_from_bits(S.f16_to_f32(bh)))
                     if ftz:
-                        x = 0.0 if abs(x) < 6.103515625e-05 else x
-                        y = 0.0 if abs(y) < 6.103515625e-05 else y
+                        x = 0.0 if abs(x) < F16_MIN_NORMAL else x
+                        y = 0.0 if abs(y) < F16_MIN_NORMAL else y
                 else:
                     x = np.float64(f32_from_bits(S.bf16_to_f32(ah)))
                     y = np.float64(f32_from_bits(S.bf16_to_f32(bh)))
@@ -138,7 +139,7 @@ def exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, mask, w, sreg
             bf, bi = rd_number(okind, oval, of, regs, T, s + 1, t, lane, w, sreg, cty)
             if ftz and (cty == L.TY_F32 or cty == L.TY_F16):
                 # .ftz: subnormal inputs compare as (sign-preserving) zeros
-                tiny = 1.1754943508222875e-38 if cty == L.TY_F32 else 6.103515625e-05
+                tiny = F32_MIN_NORMAL if cty == L.TY_F32 else F16_MIN_NORMAL
                 af = 0.0 if abs(af) < tiny else af
                 bf = 0.0 if abs(bf) < tiny else bf
             if is_float:

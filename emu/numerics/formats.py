@@ -177,6 +177,13 @@ E5M2 = Format("e5m2", 5, 2, 15, True, NAN_IEEE, 0x7F)
 
 FORMATS: dict[str, Format] = {f.name: f for f in (FP32, FP64, FP16, BF16, TF32, E4M3, E5M2)}
 
+# The smallest normal magnitudes as exact floats, for the .ftz / testp thresholds of the jitted
+# engine (numba reads module globals as compile-time constants); tests check them against
+# ``FORMAT.min_normal``.
+F16_MIN_NORMAL = float.fromhex("0x1p-14")
+F32_MIN_NORMAL = float.fromhex("0x1p-126")
+F64_MIN_NORMAL = float.fromhex("0x1p-1022")
+
 
 # ------------------------------------------------------------------- decode
 def decode(bits: int, fmt: Format) -> tuple[str, int, int, int]:
