@@ -62,7 +62,16 @@ def store(mem, m16, m32, m64, off, nbytes, value):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
-def lane_addresses(pc, space, regs, a, offset, size, base, mask, mlay, valid, err, is_write, out):
+def record_access(issued, space, size):
+    """Note one more row of per-lane addresses of the issued instruction; returns ``space``."""
+    issued[L.I_SPACE] = space
+    issued[L.I_ACCESS_BYTES] = size
+    issued[L.I_ADDRESS_ROWS] += 1
+    return space
+
+
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def lane_addresses(pc, space, regs, a, offset, size, base, mask, mlay, valid, err, is_write, issued, out):
     """The one address path of every memory instruction: the buffer offsets ``out[lane]`` of a warp's
     accesses of ``size`` bytes at the addresses regs[a:a+32] + offset, for the lanes in ``mask``.
 
@@ -71,7 +80,8 @@ def lane_addresses(pc, space, regs, a, offset, size, base, mask, mlay, valid, er
     check one window for all lanes; generic addresses pick their window lane by lane. Alignment
     is checked on the address within the space (every window starts on a 256-byte boundary).
     Inactive lanes get offset 0, so loads need no mask test. Shared memory is the window of the
-    warp's resident-CTA slot; local memory that of the lane's thread.
+    warp's resident-CTA slot; local memory that of the lane's thread. The access is recorded in
+    ``issued`` (space, bytes per lane, one more row of addresses) for a timing model.
     """
     align = size - 1
     if space == L.SP_SHARED or space == L.SP_PARAM:
@@ -94,7 +104,7 @@ def lane_addresses(pc, space, regs, a, offset, size, base, mask, mlay, valid, er
                     fault(err, L.ERR_OUT_OF_BOUNDS if (x < 0 or x > limit) else L.ERR_MISALIGNED, pc,
                           base + lane, x, space, size, is_write)
                     return np.int64(-1)
-        return space
+        return record_access(issued, space, size)
     heap = mlay[L.ML_HEAP_SIZE] - size
     first = np.int64(-1)
     for lane in range(32):
@@ -116,4 +126,4 @@ def lane_addresses(pc, space, regs, a, offset, size, base, mask, mlay, valid, er
         if first < 0:
             first = used
         out[lane] = off
-    return first if first >= 0 else space
+    return record_access(issued, first if first >= 0 else space, size)

@@ -179,7 +179,10 @@ def exec_float32(op, sub, rnd, flags, code, pc, okind, oval, of, regs, T, base, 
         elif op == L.OP_SQRT:
             r = np.float32(math.sqrt(a)) if a >= 0.0 else (a if a == 0.0 else np.float32(math.nan))
         elif op == L.OP_RSQRT:
-            r = np.float32(1.0 / math.sqrt(a)) if a > 0.0 else (np.float32(math.copysign(math.inf, a)) if a == 0.0 else np.float32(math.nan))
+            if a > 0.0:
+                r = np.float32(1.0 / math.sqrt(a))
+            else:
+                r = np.float32(math.copysign(math.inf, a)) if a == 0.0 else np.float32(math.nan)
         elif op == L.OP_EX2:
             r = np.float32(2.0 ** np.float64(a)) if a == a else a
         elif op == L.OP_LG2:

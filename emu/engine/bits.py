@@ -16,7 +16,8 @@ if config.DISABLE_JIT:
         return np.int64(np.array([value], dtype=np.float32).view(np.uint32)[0])
 
     def f64_from_bits(bits):
-        return np.array([bits], dtype=np.int64).view(np.float64)[0]
+        # Python ints from the plain-Python engine may be unsigned patterns >= 2**63
+        return np.array([int(bits) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64).view(np.float64)[0]
 
     def f64_to_bits(value):
         return np.array([value], dtype=np.float64).view(np.int64)[0]

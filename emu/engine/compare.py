@@ -78,9 +78,11 @@ def rd_number(okind, oval, of, regs, T, i, t, lane, w, sreg, ty):
     if ty == L.TY_F64:
         return rd_f64(okind, oval, of, regs, T, i, t), np.int64(0)
     if ty == L.TY_F16:
-        return np.float64(f32_from_bits(S.f16_to_f32(rd(okind, oval, regs, T, i, t, lane, w, sreg) & 0xFFFF))), np.int64(0)
+        half = rd(okind, oval, regs, T, i, t, lane, w, sreg) & 0xFFFF
+        return np.float64(f32_from_bits(S.f16_to_f32(half))), np.int64(0)
     if ty == L.TY_BF16:
-        return np.float64(f32_from_bits(S.bf16_to_f32(rd(okind, oval, regs, T, i, t, lane, w, sreg) & 0xFFFF))), np.int64(0)
+        half = rd(okind, oval, regs, T, i, t, lane, w, sreg) & 0xFFFF
+        return np.float64(f32_from_bits(S.bf16_to_f32(half))), np.int64(0)
     v = rd(okind, oval, regs, T, i, t, lane, w, sreg)
     nbytes = 1 << (ty & 15)
     if kind == L.TK_S:

@@ -150,6 +150,7 @@ def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
         issued[L.I_PC] = pc
         issued[L.I_MASK] = emask
         issued[L.I_SPACE] = -1
+        issued[L.I_ACCESS_BYTES] = 0
         issued[L.I_ADDRESS_ROWS] = 0
         op = code[pc, L.F_OP]
         ex = code[pc, L.F_EXEC]
@@ -207,33 +208,23 @@ def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
                 warps.state[gw] = L.W_TENSOR
                 return L.R_TENSOR
             if ex == L.EX_LDMATRIX:
-                rows = exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, scratch.addresses)
-                access = 16
-            else:
-                rows = exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, scratch.addresses)
-                access = code[pc, L.F_WIDTH]
-            if rows < 0:
+                if not exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, issued,
+                                     scratch.addresses):
+                    return L.R_ERROR
+            elif not exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, issued,
+                                    scratch.addresses):
                 return L.R_ERROR
-            issued[L.I_SPACE] = code[pc, L.F_SPACE]
-            issued[L.I_ACCESS_BYTES] = access
-            issued[L.I_ADDRESS_ROWS] = rows
         elif emask != 0:
             ty = code[pc, L.F_TY]
             reference = grid[L.G_REFERENCE] != 0
-            if ex == L.EX_LDST or ex == L.EX_ATOMIC:
-                if ex == L.EX_LDST:
-                    rows = exec_ldst(pc, op, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
-                                     scratch.addresses, reference)
-                    access = code[pc, L.F_WIDTH] * code[pc, L.F_VEC]
-                else:
-                    rows = exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
-                                       scratch.addresses)
-                    access = code[pc, L.F_WIDTH]
-                if rows < 0:
+            if ex == L.EX_LDST:
+                if not exec_ldst(pc, op, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
+                                 issued, scratch.addresses, reference):
                     return L.R_ERROR
-                issued[L.I_SPACE] = code[pc, L.F_SPACE]
-                issued[L.I_ACCESS_BYTES] = access
-                issued[L.I_ADDRESS_ROWS] = rows
+            elif ex == L.EX_ATOMIC:
+                if not exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, emask, w, sreg, memory, stats, err,
+                                   issued, scratch.addresses):
+                    return L.R_ERROR
             elif not reference and code[pc, L.F_FAST] != L.FAST_NONE:
                 exec_fast(code[pc, L.F_FAST], op, code, pc, okind, oval, regs, T, base, emask)
             elif ex == L.EX_INT:
@@ -246,16 +237,16 @@ def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
                 exec_float64(op, code[pc, L.F_SUB], code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, of,
                              regs, T, base, emask)
             elif ex == L.EX_HALF:
-                exec_half(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask, w,
-                          sreg)
+                exec_half(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base,
+                          emask, w, sreg)
             elif ex == L.EX_CARRY:
                 exec_carry(op, code[pc, L.F_SUB], ty, code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask,
                            w, sreg)
             elif ex == L.EX_COMPARE:
                 exec_compare(op, ty, code, pc, okind, oval, of, regs, T, base, emask, w, sreg)
             elif ex == L.EX_CONVERT:
-                exec_convert(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base, emask,
-                             w, sreg)
+                exec_convert(op, ty, code[pc, L.F_RND], code[pc, L.F_FLAGS], code, pc, okind, oval, regs, T, base,
+                             emask, w, sreg)
             elif ex == L.EX_WARP:
                 exec_warp_op(op, code, pc, okind, oval, regs, T, base, emask, w, sreg, grid[L.G_CTA_THREADS],
                              scratch.lane_values)

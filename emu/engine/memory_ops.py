@@ -2,9 +2,9 @@
 
 Every one finds its addresses through ``emu.engine.address.lane_addresses``
 into ``addresses`` (rows of 32 per-lane buffer offsets; ld/st, atomics and
-ldmatrix use row 0, wmma one row per fragment element), which is what a
-timing model's coalescer and bank-conflict model read after the instruction.
-Each returns the number of address rows it used, or -1 on a fault.
+ldmatrix use row 0, wmma one row per fragment element) and records them in
+``issued``: what a timing model's coalescer and bank-conflict model read after
+the instruction. Each returns False on a fault (``err`` says which).
 """
 import numpy as np
 from numba import njit
@@ -79,7 +79,7 @@ def atomic_apply(sub, ty, old, b, c):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg, memory, stats, err, addresses):
+def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg, memory, stats, err, issued, addresses):
     s = code[pc, L.F_SRC]
     d = code[pc, L.F_DST]
     ns = code[pc, L.F_NSRC]
@@ -88,8 +88,8 @@ def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg, mem
     signed = (ty >> 4) == L.TK_S
     a = src_row(okind, oval, regs, T, s, base, 0)
     if lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], nbytes, base, mask, memory.mlay,
-                      memory.valid, err, int(1), addresses[0]) < 0:
-        return -1
+                      memory.valid, err, int(1), issued, addresses[0]) < 0:
+        return False
     mem, m16, m32, m64 = memory.mem, memory.m16, memory.m32, memory.m64
     for lane in range(32):
         if not (mask >> lane) & 1:
@@ -103,7 +103,7 @@ def exec_atomic(pc, op, ty, code, okind, oval, regs, T, base, mask, w, sreg, mem
         if op == L.OP_ATOM:
             wr(okind, oval, regs, T, d, t, sext(old, nbytes) if signed else old)
     stats[L.ST_ATOMICS] += 1
-    return 1
+    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -123,7 +123,8 @@ def count_access(stats, space, is_load, total, mask):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_ldst(pc, op, code, okind, oval, regs, T, base, mask, w, sreg, memory, stats, err, addresses, reference):
+def exec_ldst(pc, op, code, okind, oval, regs, T, base, mask, w, sreg, memory, stats, err, issued, addresses,
+              reference):
     """ld/st, scalar and vector, in any state space: whole register rows at a time, or, with
     ``reference``, lane by lane through ``load``/``store`` (the readable definition)."""
     s = code[pc, L.F_SRC]
@@ -137,9 +138,9 @@ def exec_ldst(pc, op, code, okind, oval, regs, T, base, mask, w, sreg, memory, s
     a = src_row(okind, oval, regs, T, s, base, 0)
     # the addresses are taken before the loads, which may overwrite the address register
     used = lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], total, base, mask, memory.mlay,
-                          memory.valid, err, 0 if is_load else 1, addresses[0])
+                          memory.valid, err, 0 if is_load else 1, issued, addresses[0])
     if used < 0:
-        return -1
+        return False
     offs = addresses[0]
     mem, m16, m32, m64 = memory.mem, memory.m16, memory.m32, memory.m64
     for k in range(vec):
@@ -175,11 +176,11 @@ def exec_ldst(pc, op, code, okind, oval, regs, T, base, mask, w, sreg, memory, s
                 if (mask >> lane) & 1:
                     store(mem, m16, m32, m64, offs[lane] + e, nbytes, regs[b + np.uint64(lane)])
     count_access(stats, used, is_load, total, mask)
-    return 1
+    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, addresses):
+def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, issued, addresses):
     """ldmatrix: lanes 8i..8i+7 give the row addresses of matrix i (16 bytes per row); lane l
     receives row l/4, columns 2(l%4) and 2(l%4)+1 of each matrix (of the transpose with .trans)."""
     count = code[pc, L.F_VEC]
@@ -188,8 +189,8 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, addr
     a = src_row(okind, oval, regs, T, code[pc, L.F_SRC], base, 0)
     providers = (np.int64(1) << (8 * count)) - 1 if count < 4 else L.FULL
     if lane_addresses(pc, code[pc, L.F_SPACE], regs, a, code[pc, L.F_OFFSET], 16, base, providers, memory.mlay,
-                      memory.valid, err, int(0), addresses[0]) < 0:
-        return -1
+                      memory.valid, err, int(0), issued, addresses[0]) < 0:
+        return False
     row_offsets = addresses[0]         # lane 8i + r: row r of matrix i
     m16 = memory.m16
     for i in range(count):
@@ -205,11 +206,11 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, addr
                 hi = m16[(row_offsets[8 * i + r] + 2 * c + 2) >> 1]
             regs[o + np.uint64(lane)] = np.int64(lo) | (np.int64(hi) << 16)
     stats[L.ST_SHARED_LOADS] += 1
-    return 1
+    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, addresses):
+def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, issued, addresses):
     """wmma.load / wmma.store: lane l holds elements chunk*E .. chunk*E+E-1 (row-major in the tile),
     chunk = l mod (tile elements / E); see emu.engine.mma_fragments. Element j of every lane is
     one access, at ``addresses[j]``."""
@@ -240,8 +241,8 @@ def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, a
             ld = regs[stride + ul] & 0xFFFFFFFF
             regs[element + ul] = regs[a + ul] + ((c * ld + r) if col_major else (r * ld + c)) * esize
         if lane_addresses(pc, code[pc, L.F_SPACE], regs, element, code[pc, L.F_OFFSET], esize, base, L.FULL,
-                          memory.mlay, memory.valid, err, 0 if is_load else 1, addresses[j]) < 0:
-            return -1
+                          memory.mlay, memory.valid, err, 0 if is_load else 1, issued, addresses[j]) < 0:
+            return False
     mem, m16, m32, m64 = memory.mem, memory.m16, memory.m32, memory.m64
     for lane in range(32):
         t = base + lane
@@ -255,4 +256,4 @@ def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, a
                     store(mem, m16, m32, m64, off, esize, value >> (16 * half))
             if is_load:
                 wr(okind, oval, regs, T, d + r_i, t, value)
-    return per_lane
+    return True
