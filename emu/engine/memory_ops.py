@@ -14,9 +14,10 @@ from emu.engine.address import lane_addresses, load, store
 from emu.engine.alu_float import fmin_ptx, fmax_ptx
 from emu.engine.alu_int import ult
 from emu.engine.bits import f32_from_bits, f32_to_bits, f64_from_bits, f64_to_bits
-from emu.isa.wmma import SHAPES as WMMA_SHAPES
 from emu.engine.fast import commit, dst_row, extend, scratch_row, src_row
+from emu.engine.mma_fragments import wmma_element
 from emu.engine.operands import popc32, rd, sext, wr, zext
+from emu.isa.wmma import SHAPES as WMMA_SHAPES
 from emu.numerics import scalar as S
 
 
@@ -212,8 +213,8 @@ def exec_ldmatrix(pc, code, okind, oval, regs, T, base, memory, stats, err, issu
 @njit(cache=True, error_model="numpy", _nrt=False)
 def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, issued, addresses):
     """wmma.load / wmma.store: lane l holds elements chunk*E .. chunk*E+E-1 (row-major in the tile),
-    chunk = l mod (tile elements / E); see emu.engine.mma_fragments. Element j of every lane is
-    one access, at ``addresses[j]``."""
+    chunk = l mod (tile elements / E): emu.engine.mma_fragments.wmma_element. Element j of every
+    lane is one access, at ``addresses[j]``."""
     kind = code[pc, L.F_SUB]
     col_major = code[pc, L.F_AUX] == L.WMMA_COL_MAJOR
     esize = code[pc, L.F_WIDTH]
@@ -235,7 +236,7 @@ def exec_wmma_ldst(pc, code, okind, oval, regs, T, base, w, sreg, memory, err, i
     for j in range(per_lane):
         for lane in range(32):
             ul = np.uint64(lane)
-            idx = (lane % groups) * per_lane + j
+            idx = wmma_element(lane, j, per_lane, groups)
             r = idx // cols
             c = idx % cols
             ld = regs[stride + ul] & 0xFFFFFFFF

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from numba import njit
 
 from emu.isa.fragments import ACCUMULATORS, INPUT_TYPES, LAYOUTS, MODEL_FORMAT, SHAPES
 from emu.isa.wmma import SHAPES as WMMA_SHAPES
@@ -97,12 +98,28 @@ def execute(shape_id: int, layout_code: int, in_code: int, acc_code: int, cc: in
 # fragments), lanes 16..31 hold copies of lanes 0..15, as on Volta.
 
 
+@njit(cache=True, error_model="numpy", _nrt=False)
+def wmma_element(lane, j, per_lane, groups):
+    """The tile element (row-major index) that element j of a lane's wmma fragment holds, for fragments
+    of ``per_lane`` elements over a tile of ``groups * per_lane`` (the engine's loads and stores use it too)."""
+    return (lane % groups) * per_lane + j
+
+
+@functools.cache
+def _wmma_index(per_lane: int, groups: int) -> np.ndarray:
+    """[groups, per_lane]: wmma_element of the first ``groups`` lanes (the others hold copies)."""
+    return np.array([[wmma_element(lane, j, per_lane, groups) for j in range(per_lane)] for lane in range(groups)])
+
+
 def _wmma_matrices(regs: np.ndarray, rows: int, cols: int, bits: int) -> np.ndarray:
-    """[warps * 32, n] fragment registers -> [warps, rows, cols] tiles (lanes past the tile hold copies)."""
+    """[warps * 32, n] fragment registers -> [warps, rows, cols] tiles."""
     warps = regs.shape[0] // 32
     elems = _unpack(regs & 0xFFFFFFFF, bits).reshape(warps, 32, -1)
-    groups = rows * cols // elems.shape[2]
-    return elems[:, :groups].reshape(warps, rows, cols)
+    per_lane = elems.shape[2]
+    groups = rows * cols // per_lane
+    tiles = np.zeros((warps, rows * cols), dtype=elems.dtype)
+    tiles[:, _wmma_index(per_lane, groups)] = elems[:, :groups]
+    return tiles.reshape(warps, rows, cols)
 
 
 def execute_wmma(shape_id: int, in_code: int, acc_code: int, cc: int,
@@ -119,5 +136,6 @@ def execute_wmma(shape_id: int, in_code: int, acc_code: int, cc: int,
     arch = _arch(cc)
     D = mma_bits(A.astype(narrow), B.astype(narrow), C.astype(np.uint16 if acc_bits == 16 else np.uint32),
                  arch=arch, input=MODEL_FORMAT[in_type], accumulate=MODEL_FORMAT[acc]).astype(np.int64)
-    flat = D.reshape(d_regs.shape[0], -1)                # C/D tiles: exactly one copy over each warp's 32 lanes
+    per_lane = m * n // 32                               # C/D tiles: exactly one copy over each warp's 32 lanes
+    flat = D.reshape(D.shape[0], -1)[:, _wmma_index(per_lane, 32)].reshape(d_regs.shape[0], per_lane)
     d_regs[:, :] = _pack(flat, 16) if acc_bits == 16 else flat
