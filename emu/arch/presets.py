@@ -19,9 +19,20 @@ functional engine uses, and the latency of each latency class, is here.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from emu.isa.table import LATENCY_CLASSES
+
+SM_NAME = re.compile(r"sm_(\d+)(\d)([af]?)$")     # sm_80, sm_90a, sm_100f, sm_120
+
+
+def target_cc(sm: str) -> tuple[int, int]:
+    """``"sm_80"`` -> ``(8, 0)``, ``"sm_90a"`` -> ``(9, 0)``, ``"sm_120"`` -> ``(12, 0)``."""
+    m = SM_NAME.match(sm)
+    if m is None:
+        raise ValueError(f"unrecognised SM name {sm!r}")
+    return int(m.group(1)), int(m.group(2))
 
 
 def sm_number(cc: tuple[int, int]) -> int:

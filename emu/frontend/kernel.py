@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from emu.arch.presets import SM_NAME, target_cc
 from emu.errors import KernelEntryError
 
 
@@ -18,7 +19,6 @@ _ENTRY_RE = re.compile(
     re.MULTILINE)
 _TARGET_RE = re.compile(r"^[ \t]*\.target\s+([^\n;/]+)", re.MULTILINE)
 _LOC_RE = re.compile(r"\.loc\s+\d+\s+(\d+)")
-_SM_RE = re.compile(r"sm_(\d+)(\d)([af]?)$")
 _PARAM_RE = re.compile(
     rf"\.param\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+(?:\.ptr\s+(?:\.\w+\s+)*?(?:\.align\s+\d+\s+)?)?"
     rf"({_IDENT})\s*(?:\[(\d+)\])?")
@@ -121,17 +121,9 @@ def ptx_target(ptx: str) -> str:
     if m is None:
         raise ValueError("the PTX has no .target directive")
     sm = m.group(1).split(",")[0].strip()
-    if _SM_RE.match(sm) is None:
+    if SM_NAME.match(sm) is None:
         raise ValueError(f"unrecognised PTX target {sm!r}")
     return sm
-
-
-def target_cc(sm: str) -> tuple[int, int]:
-    """``"sm_80"`` -> ``(8, 0)``, ``"sm_90a"`` -> ``(9, 0)``, ``"sm_120"`` -> ``(12, 0)``."""
-    m = _SM_RE.match(sm)
-    if m is None:
-        raise ValueError(f"unrecognised SM name {sm!r}")
-    return int(m.group(1)), int(m.group(2))
 
 
 def runs_on(sm: str, cc: tuple[int, int]) -> bool:

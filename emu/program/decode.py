@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emu.arch.presets import sm_number
+from emu.arch.presets import sm_number, target_cc
 from emu.engine import layout as L
 from emu.errors import UnsupportedPTXError
-from emu.frontend.kernel import target_cc
 from emu.isa import wmma
 from emu.isa.fragments import ACCUMULATORS, INPUT_TYPES, LAYOUTS, SHAPES, find_shape
 from emu.isa.table import BY_NAME, CLASS_ID, LATENCY_ID, OPCODE_ID, OPCODES, PIPE_ID, ROUTINE_ID
