@@ -151,3 +151,34 @@ def test_hot_instruction_forms_take_the_fast_paths():
     assert slow <= {"ld", "st", "bra", "bar", "exit", "cvta", "mov", "or"}, slow
     assert {OPCODES[code[pc, L.F_OP]].name for pc in executed if code[pc, L.F_FAST] != L.FAST_NONE} >= \
         {"fma", "setp", "add", "mul"}
+
+
+def test_instruction_registers_name_implicit_operands():
+    """What a timing model's scoreboard needs per instruction: the registers read and written,
+    the guard predicate, the carry flag of add.cc/addc and bar.red's late destination included."""
+    from emu.engine.operands import instruction_registers
+    body = """
+        mov.u32 %r2, 1;
+        mov.u32 %r3, 2;
+        add.cc.u32 %r1, %r2, %r3;
+        addc.u32 %r4, %r2, %r3;
+        setp.eq.u32 %p1, %r4, 3;
+        @!%p1 add.u32 %r5, %r4, 1;
+        bar.red.popc.u32 %r6, 0, !%p1;
+    """
+    prepared = GPU.prepare(emu.ptx_kernel(pointer_kernel(body, 1), "k"), 1, 32, (np.zeros(1, np.uint32),))
+    program = prepared.program
+    reads, writes = np.zeros(64, np.int64), np.zeros(64, np.int64)
+
+    def names(pc):
+        n, m = instruction_registers(program.code, program.opnd_kind, program.opnd_val, pc, reads, writes)
+        return ({program.slot_names[v].split(":")[-1] for v in reads[:n]},
+                {program.slot_names[v].split(":")[-1] for v in writes[:m]})
+
+    texts = [ins.text.strip() if ins is not None else "" for ins in program.sources]
+    at = {text.split(";")[0]: pc for pc, text in enumerate(texts)}
+    carry = program.slot_names[program.code[at["addc.u32 %r4, %r2, %r3"], L.F_AUX]].split(":")[-1]
+    assert names(at["add.cc.u32 %r1, %r2, %r3"]) == ({"%r2", "%r3"}, {"%r1", carry})
+    assert names(at["addc.u32 %r4, %r2, %r3"]) == ({"%r2", "%r3", carry}, {"%r4"})
+    assert names(at["@!%p1 add.u32 %r5, %r4, 1"]) == ({"%p1", "%r4"}, {"%r5"})
+    assert names(at["bar.red.popc.u32 %r6, 0, !%p1"]) == ({"%p1"}, {"%r6"})

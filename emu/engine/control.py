@@ -1,8 +1,10 @@
 """Control: issuing one warp instruction, barriers, and the functional driver of an SM's resident CTAs.
 
 ``issue`` executes exactly one instruction of one warp and records in
-``scratch.issued`` (and ``scratch.addresses``) what a timing model needs; the
-instruction's pipe and registers are in the decoded program at its pc.
+``scratch.issued`` (and ``scratch.addresses``) what a timing model needs: its
+pc, active mask and, for memory instructions, the per-lane addresses. Its pipe
+and latency class are columns of the decoded program at that pc, and
+``operands.instruction_registers`` lists the registers it reads and writes.
 ``run`` is the functional driver: it places CTAs in free resident slots, lets
 each ready warp run a slice of instructions (``run_warp``), releases
 barriers, and returns to Python when the launch is done, when it faulted,

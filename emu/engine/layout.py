@@ -32,7 +32,10 @@ maps to the CTA's shared memory, the local window to the thread's local
 memory, and everything else is global memory (the device heap).
 """
 
+import numpy as np
+
 from emu.isa.table import OPCODE_ID as _ID
+from emu.isa.table import OPCODES as _OPCODES
 from emu.isa.wmma import FRAGMENTS as _WMMA_FRAGMENTS
 from emu.numerics.formats import ROUND_RM, ROUND_RN, ROUND_RNA, ROUND_RP, ROUND_RZ
 
@@ -243,6 +246,12 @@ OP_BAR, OP_BARRIER, OP_MEMBAR, OP_FENCE = _ID["bar"], _ID["barrier"], _ID["memba
 OP_SHFL, OP_VOTE, OP_ACTIVEMASK, OP_MATCH, OP_REDUX = (
     _ID["shfl"], _ID["vote"], _ID["activemask"], _ID["match"], _ID["redux"])
 OP_MMA, OP_LDMATRIX, OP_WMMA = _ID["mma"], _ID["ldmatrix"], _ID["wmma"]
+
+# implicit operands per opcode id, from the ISA table: reads the carry flag CC.CF always; writes it
+# (in its .cc form, FL_CC); writes its destination when a barrier completes (bar.red)
+READS_CARRY = np.array([any(i.operand == "CC.CF" and i.access == "read" for i in s.implicit) for s in _OPCODES])
+WRITES_CARRY = np.array([any(i.operand == "CC.CF" and i.access == "write" for i in s.implicit) for s in _OPCODES])
+WRITES_AT_RELEASE = np.array([any(i.access == "write_at_release" for i in s.implicit) for s in _OPCODES])
 
 # ------------------------------------------------------------ statistics (stats array)
 ST_WARP_INSTRUCTIONS = 0

@@ -119,3 +119,38 @@ def fault(err, code, pc, t, addr, space, size, is_write):
     err[L.E_SPACE] = space
     err[L.E_SIZE] = size
     err[L.E_WRITE] = is_write
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def instruction_registers(code, okind, oval, pc, reads, writes):
+    """The register slots instruction ``pc`` reads and writes, implicit ones included, for a
+    timing model's scoreboard: fills ``reads[:n]`` and ``writes[:m]`` and returns (n, m).
+
+    Reads: the guard predicate, every register source (a negated predicate's slot too), the carry
+    flag CC.CF of addc/subc/madc. Writes: every register destination (bar.red's is written when
+    the barrier completes), the carry flag of the .cc forms. The ISA table says which opcodes have
+    implicit operands (layout.READS_CARRY, WRITES_CARRY).
+    """
+    op = code[pc, L.F_OP]
+    n = 0
+    if code[pc, L.F_GUARD] >= 0:
+        reads[n] = code[pc, L.F_GUARD]
+        n += 1
+    s = code[pc, L.F_SRC]
+    for i in range(s, s + code[pc, L.F_NSRC]):
+        if okind[i] == L.OK_REG:
+            reads[n] = oval[i] if oval[i] >= 0 else -1 - oval[i]
+            n += 1
+    if L.READS_CARRY[op]:
+        reads[n] = code[pc, L.F_AUX]
+        n += 1
+    m = 0
+    d = code[pc, L.F_DST]
+    for i in range(d, d + code[pc, L.F_NDST]):
+        if okind[i] == L.OK_REG:
+            writes[m] = oval[i]
+            m += 1
+    if L.WRITES_CARRY[op] and (code[pc, L.F_FLAGS] & L.FL_CC) != 0:
+        writes[m] = code[pc, L.F_AUX]
+        m += 1
+    return n, m
