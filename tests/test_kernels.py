@@ -90,6 +90,22 @@ def test_kernel_matches_twin(case, size):
         assert report.counts_by_class.get("sync", 0) == 0
 
 
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in KERNELS])
+def test_reference_path_gives_the_same_bits(case, monkeypatch):
+    """Every library kernel, with EMU_REFERENCE=1 (only the per-lane definitions run), gives exactly
+    the bits and the instruction counts of the fast paths."""
+    runs = []
+    for reference in ("0", "1"):
+        monkeypatch.setenv("EMU_REFERENCE", reference)
+        args = case.make_inputs(np.random.default_rng(SEED), case.sizes[0])
+        report = launch(emu.GPU(case.gpu), case, args)
+        runs.append(([args[i].copy() for i in case.outputs], report.warp_instructions, report.counts_by_class))
+    (fast_out, *fast_counts), (ref_out, *ref_counts) = runs
+    for got, want in zip(ref_out, fast_out):
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    assert ref_counts == fast_counts
+
+
 @pytest.mark.parametrize("name", ["vector_add", "gemm_tiled", "sum_shuffle"])
 def test_instruction_classes_partition_the_count(gpu, name):
     case = BY_NAME[name]
