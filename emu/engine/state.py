@@ -25,7 +25,7 @@ from emu.engine.tensor import run_tensor_ops
 Code = namedtuple("Code", ["code", "okind", "oval", "of"])            # the decoded program (emu.program)
 Memory = namedtuple("Memory", ["mem", "m16", "m32", "m64", "valid", "mlay"])   # the buffer, its views, layout
 Warps = namedtuple("Warps", [
-    "regs",          # int64[n_slots * T + 32 * N_SCRATCH]: register v of thread t at v * T + t
+    "regs",          # int64[registers * T + 32 * N_SCRATCH]: register v of thread t at v * T + t
     "pc_stack", "rpc_stack", "mask_stack", "sp",     # SIMT stack: (pc, reconvergence pc, mask), top index
     "call_ret", "call_sp",                           # device-function return pcs
     "exited", "init_mask",                           # lanes that exited; lanes that exist
@@ -47,11 +47,11 @@ Scratch = namedtuple("Scratch", [
 
 def allocate(program, grid: np.ndarray) -> tuple:
     """Warps, Slots and Scratch for ``grid[G_SLOTS]`` resident CTAs of ``grid``'s block shape."""
-    slots = int(grid[L.G_SLOTS])
-    n_warps = slots * int(grid[L.G_CTA_WARPS])
+    cta_slots = int(grid[L.G_SLOTS])
+    n_warps = cta_slots * int(grid[L.G_CTA_WARPS])
     columns = n_warps * 32
     warps = Warps(
-        regs=np.zeros(program.n_slots * columns + L.N_SCRATCH * 32, dtype=np.int64),
+        regs=np.zeros(program.n_slots * columns + L.N_SCRATCH * 32, dtype=np.int64),   # n_slots: registers
         pc_stack=np.zeros((n_warps, L.MAX_STACK), dtype=np.int64),
         rpc_stack=np.zeros((n_warps, L.MAX_STACK), dtype=np.int64),
         mask_stack=np.zeros((n_warps, L.MAX_STACK), dtype=np.int64),
@@ -65,11 +65,11 @@ def allocate(program, grid: np.ndarray) -> tuple:
         barrier_dst=np.zeros((n_warps, 3), dtype=np.int64),
     )
     resident = Slots(
-        cta=np.full(slots, -1, dtype=np.int64),
-        sreg=np.zeros((slots, L.N_SV), dtype=np.int64),
-        bar_arrived=np.zeros((slots, 16), dtype=np.int64),
-        bar_expected=np.zeros((slots, 16), dtype=np.int64),
-        bar_acc=np.zeros((slots, 16), dtype=np.int64),
+        cta=np.full(cta_slots, -1, dtype=np.int64),
+        sreg=np.zeros((cta_slots, L.N_SV), dtype=np.int64),
+        bar_arrived=np.zeros((cta_slots, 16), dtype=np.int64),
+        bar_expected=np.zeros((cta_slots, 16), dtype=np.int64),
+        bar_acc=np.zeros((cta_slots, 16), dtype=np.int64),
     )
     scratch = Scratch(
         lane_values=np.zeros(32, dtype=np.int64),
