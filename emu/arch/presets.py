@@ -13,9 +13,14 @@ Sources:
   [ACCEL]    Accel-Sim (Khairy et al., ISCA 2020), Tables IV and VI (its TITAN V model).
   [ABD-A]    Abdelkhalik et al., arXiv 2208.11174 (A100 microbenchmarks).
   [LUO]      Luo et al., arXiv 2402.13499 and 2501.12084 (A100, H800 microbenchmarks).
-  The latency figures are as collected, with their spread, in shared/REFERENCE.md.
-The cycle model adds its own fields in its own issue; only what the
-functional engine uses, and the latency of each latency class, is here.
+  [OCC]      CUDA Occupancy Calculator / cudaOccupancyMaxActiveBlocksPerMultiprocessor
+             rules: register allocation per warp in units of 256, shared memory in
+             units of 128 (sm_80+) or 256 bytes, 1 KB reserved per block on sm_80+.
+  [HUERTA]   Huerta et al., "Dissecting and Modeling the Architecture of Modern GPU
+             Cores" (MICRO 2025): 4 sub-cores, one issue per cycle, greedy scheduling.
+  [STREAM]   gpu-benches (RRZE) stream results: 85-97% of the datasheet DRAM peak.
+  The latency figures are as collected, with their spread, in shared/REFERENCE.md;
+  docs/timing.md says which value of a spread each preset takes and why.
 """
 from __future__ import annotations
 
@@ -77,6 +82,79 @@ class LatencyCycles:
 
 
 @dataclass(frozen=True)
+class SMLimits:
+    """What one SM can hold at once: the limits of CUDA's occupancy calculation [CUDA-CC], [OCC]."""
+    max_ctas_per_sm: int
+    max_warps_per_sm: int
+    registers_per_sm: int             # 32-bit registers
+    register_allocation_unit: int     # registers are given to a warp in units of this many
+    shared_per_sm_bytes: int          # the largest shared-memory carve-out
+    shared_allocation_unit: int       # shared memory is given to a block in units of this many bytes
+    reserved_shared_per_block: int    # bytes the system keeps per resident block (sm_80+)
+    l1_shared_bytes: int              # the unified L1 data cache + shared memory of one SM
+
+
+@dataclass(frozen=True)
+class Pipes:
+    """An SM's sub-partitions: each has a warp scheduler and execution units of so many lanes.
+
+    A warp instruction on a unit of ``lanes`` lanes occupies it ``32 / lanes`` cycles (its
+    initiation interval); a unit of 32 lanes takes one warp instruction per cycle.
+    """
+    sub_partitions: int
+    scheduler: str                    # "gto" (greedy then oldest) or "lrr" (loose round robin)
+    fp32_lanes: int                   # per sub-partition
+    int_lanes: int
+    fp64_lanes: int
+    sfu_lanes: int                    # MUFU
+    lsu_lanes: int                    # load/store units: address generation of memory instructions
+
+    def __post_init__(self):
+        if self.scheduler not in ("gto", "lrr"):
+            raise ValueError(f"unknown warp scheduler {self.scheduler!r}: 'gto' or 'lrr'")
+        if any(32 % lanes for lanes in (self.fp32_lanes, self.int_lanes, self.fp64_lanes, self.sfu_lanes,
+                                       self.lsu_lanes)):
+            raise ValueError("lanes per sub-partition must divide 32")
+
+    def interval(self, pipe: str) -> int:
+        """Cycles a warp instruction occupies its unit of one sub-partition (``emu.isa.table.PIPES``)."""
+        lanes = {"fp32": self.fp32_lanes, "int": self.int_lanes, "fp64": self.fp64_lanes,
+                 "sfu": self.sfu_lanes, "lsu": self.lsu_lanes}.get(pipe, 32)
+        return 32 // lanes
+
+
+@dataclass(frozen=True)
+class MemorySystem:
+    """Caches, shared memory and DRAM, as the cycle model sees them (latencies in SM cycles)."""
+    l1_ways: int
+    l1_bytes_per_cycle: int           # L1 / shared-memory bandwidth per SM
+    l2_bytes: int
+    l2_ways: int
+    l2_near_cycles: int               # load-to-use latency of an L2 hit in the SM's own partition
+    l2_far_cycles: int                # ... in the other partition (equal on GPUs with one)
+    l2_bytes_per_cycle: int           # L2 bandwidth of the whole GPU
+    dram_near_cycles: int             # load-to-use latency of an L2 miss, near partition
+    dram_far_cycles: int
+    dram_bytes_per_s: float           # datasheet peak
+    sector_bytes: int = 32
+    line_bytes: int = 128
+    shared_banks: int = 32
+    bank_bytes: int = 4
+
+
+@dataclass(frozen=True)
+class TensorCores:
+    """Dense tensor-core throughput: FMAs per cycle per SM for each input type."""
+    units_per_sm: int
+    fma_per_cycle: tuple              # ((PTX input type, FMA/cycle/SM), ...)
+    mma_sync_efficiency: float        # fraction of the peak a stream of independent mma.sync reaches
+
+    def rate(self, input_type: str) -> int:
+        """FMA per cycle per SM for A/B of ``input_type``; 0 where the GPU has no tensor path for it."""
+        return dict(self.fma_per_cycle).get(input_type, 0)
+
+
+@dataclass(frozen=True)
 class GPUPreset:
     name: str                               # marketing name
     sm: str                                 # "sm_80"
@@ -92,6 +170,10 @@ class GPUPreset:
     max_registers_per_thread: int
     max_threads_per_sm: int
     latency: LatencyCycles
+    limits: SMLimits
+    pipes: Pipes
+    memory: MemorySystem
+    tensor: TensorCores
 
     def __post_init__(self):
         if self.max_shared_per_block_optin_bytes < self.max_shared_per_block_bytes:
@@ -100,6 +182,28 @@ class GPUPreset:
             raise ValueError(f"{self.sm}: more threads per block than per SM")
         if tuple(self.cc) != (int(self.sm[3:-1]), int(self.sm[-1])):   # "sm_80" -> (8, 0), "sm_100" -> (10, 0)
             raise ValueError(f"{self.sm}: compute capability {self.cc} does not match")
+
+    @property
+    def clock_hz(self) -> float:
+        return self.clock_mhz * 1e6
+
+    def fp32_flops_per_s(self) -> float:
+        """FP32 peak without tensor cores: an FMA (2 FLOP) per FP32 lane per cycle."""
+        return 2 * self.pipes.fp32_lanes * self.pipes.sub_partitions * self.sm_count * self.clock_hz
+
+    def fp64_flops_per_s(self) -> float:
+        return 2 * self.pipes.fp64_lanes * self.pipes.sub_partitions * self.sm_count * self.clock_hz
+
+    def tensor_flops_per_s(self, input_type: str = "f16") -> float:
+        """Dense tensor-core peak for A/B of ``input_type``."""
+        return 2 * self.tensor.rate(input_type) * self.sm_count * self.clock_hz
+
+    def dram_bytes_per_cycle(self) -> float:
+        """DRAM bandwidth of the whole GPU per SM cycle."""
+        return self.memory.dram_bytes_per_s / self.clock_hz
+
+    def l2_bytes_per_s(self) -> float:
+        return self.memory.l2_bytes_per_cycle * self.clock_hz
 
 
 # Limits common to compute capabilities 7.0 - 9.0 [CUDA-CC]
@@ -130,6 +234,24 @@ PRESETS = {
             branch_cycles=4,                          # approximate: no measurement found; taken as alu
             sync_cycles=4,                            # approximate: no measurement found; taken as alu
         ),
+        limits=SMLimits(max_ctas_per_sm=32, max_warps_per_sm=64,                      # [CUDA-CC] 7.0
+                        registers_per_sm=65536, register_allocation_unit=256,         # [CUDA-CC], [OCC]
+                        shared_per_sm_bytes=96 * 1024, shared_allocation_unit=256,    # [CUDA-CC], [OCC]
+                        reserved_shared_per_block=0,                                  # [OCC] none before 8.0
+                        l1_shared_bytes=128 * 1024),                                  # [WP-V100]
+        pipes=Pipes(sub_partitions=4, scheduler="gto",                                # [WP-V100], [HUERTA]
+                    fp32_lanes=16, int_lanes=16, fp64_lanes=8,                        # [WP-V100] 64/64/32 per SM
+                    sfu_lanes=4,                                                      # [JIA-V] 16 MUFU results/clk/SM
+                    lsu_lanes=8),                                                     # [WP-V100] 32 LD/ST per SM
+        memory=MemorySystem(l1_ways=4, l1_bytes_per_cycle=128,                        # [JIA-V] ~126-128 B/clk/SM
+                            l2_bytes=6 * 1024 * 1024, l2_ways=16,                     # [WP-V100]; ways approximate
+                            l2_near_cycles=214, l2_far_cycles=214,                    # [JIA-V] 210-220; one partition
+                            l2_bytes_per_cycle=1370,                                  # [JIA-V] measured (89% of 1536)
+                            dram_near_cycles=300, dram_far_cycles=300,                # [JIA-V] ~300 (TLB hit)
+                            dram_bytes_per_s=900e9),                                  # [WP-V100]
+        tensor=TensorCores(units_per_sm=8,                                            # [WP-V100]
+                           fma_per_cycle=(("f16", 512),),                             # [WP-V100] 8 x 4x4x4
+                           mma_sync_efficiency=0.93),                                 # [JIA-V] wmma 478 of 512
     ),
     "sm_80": GPUPreset(
         name="A100", sm="sm_80", cc=(8, 0),
@@ -154,6 +276,24 @@ PRESETS = {
             branch_cycles=4,                          # approximate: no measurement found; taken as alu
             sync_cycles=4,                            # approximate: no measurement found; taken as alu
         ),
+        limits=SMLimits(max_ctas_per_sm=32, max_warps_per_sm=64,                      # [CUDA-CC] 8.0
+                        registers_per_sm=65536, register_allocation_unit=256,         # [CUDA-CC], [OCC]
+                        shared_per_sm_bytes=164 * 1024, shared_allocation_unit=128,   # [CUDA-CC], [OCC]
+                        reserved_shared_per_block=1024,                               # [OCC]
+                        l1_shared_bytes=192 * 1024),                                  # [WP-A100]
+        pipes=Pipes(sub_partitions=4, scheduler="gto",                                # [WP-A100], [HUERTA]
+                    fp32_lanes=16, int_lanes=16, fp64_lanes=8,                        # [WP-A100] 64/64/32 per SM
+                    sfu_lanes=4,                                                      # [WP-A100] 16 SFU per SM
+                    lsu_lanes=8),                                                     # [WP-A100] 32 LD/ST per SM
+        memory=MemorySystem(l1_ways=4, l1_bytes_per_cycle=128,                        # [ABD-A]
+                            l2_bytes=40 * 1024 * 1024, l2_ways=16,                    # [WP-A100]; ways approximate
+                            l2_near_cycles=208, l2_far_cycles=357,                    # [LUO] near ~208, far ~357
+                            l2_bytes_per_cycle=3180,                                  # approximate, docs/timing.md
+                            dram_near_cycles=475, dram_far_cycles=623,                # [LUO] near/far miss
+                            dram_bytes_per_s=1555e9),                                 # [WP-A100] 40 GB
+        tensor=TensorCores(units_per_sm=4,                                            # [WP-A100]
+                           fma_per_cycle=(("f16", 1024), ("bf16", 1024), ("tf32", 512)),   # [WP-A100] 4 x 8x4x8
+                           mma_sync_efficiency=0.95),                                 # [LUO] mma.sync > 95%
     ),
     "sm_90": GPUPreset(
         name="H100 SXM", sm="sm_90", cc=(9, 0),
@@ -178,6 +318,25 @@ PRESETS = {
             branch_cycles=4,                          # approximate: no measurement found; taken as alu
             sync_cycles=4,                            # approximate: no measurement found; taken as alu
         ),
+        limits=SMLimits(max_ctas_per_sm=32, max_warps_per_sm=64,                      # [CUDA-CC] 9.0
+                        registers_per_sm=65536, register_allocation_unit=256,         # [CUDA-CC], [OCC]
+                        shared_per_sm_bytes=228 * 1024, shared_allocation_unit=128,   # [CUDA-CC], [OCC]
+                        reserved_shared_per_block=1024,                               # [OCC]
+                        l1_shared_bytes=256 * 1024),                                  # [WP-H100]
+        pipes=Pipes(sub_partitions=4, scheduler="gto",                                # [WP-H100], [HUERTA]
+                    fp32_lanes=32, int_lanes=16, fp64_lanes=16,                       # [WP-H100] 128/64/64 per SM
+                    sfu_lanes=4,                                                      # [LUO] 16 results/clk/SM
+                    lsu_lanes=8),                                                     # [WP-H100] 32 LD/ST per SM
+        memory=MemorySystem(l1_ways=4, l1_bytes_per_cycle=128,                        # [LUO]
+                            l2_bytes=50 * 1024 * 1024, l2_ways=16,                    # [WP-H100], [MEAS]
+                            l2_near_cycles=258, l2_far_cycles=414,                    # [LUO] near ~258, far ~414
+                            l2_bytes_per_cycle=4470,                                  # [LUO] H800 measured
+                            dram_near_cycles=555, dram_far_cycles=660,                # [LUO] ~555-660
+                            dram_bytes_per_s=3.35e12),                                # [WP-H100] SXM5 HBM3
+        tensor=TensorCores(units_per_sm=4,                                            # [WP-H100]
+                           fma_per_cycle=(("f16", 2048), ("bf16", 2048), ("tf32", 1024),
+                                          ("e4m3", 4096), ("e5m2", 4096)),            # [WP-H100]
+                           mma_sync_efficiency=0.63),                                 # [LUO] H800 mma.sync ~63%
     ),
 }
 ALIASES = {"v100": "sm_70", "a100": "sm_80", "h100": "sm_90"}
