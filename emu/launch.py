@@ -203,7 +203,8 @@ class GPU:
         param_values, copies = _marshal(compiled, program, args, memory)
         n_ctas = grid[0] * grid[1] * grid[2]
         machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),
-                              self.preset.sm_count, self._resident_ctas(n_ctas, block), budget, reference_mode())
+                              self.preset.sm_count, self._resident_ctas(n_ctas, block), budget, reference_mode(),
+                              int(self.preset.clock_mhz))
         _write_params(machine.memory.mem, memory.layout["param_base"], program, param_values)
         return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args)
 

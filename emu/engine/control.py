@@ -100,6 +100,19 @@ def arrive(gw, w, pc, sp, emask, code, okind, oval, regs, T, sreg, slot, warps, 
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def settle(gw, warps):
+    """Pop the SIMT-stack entries of warp ``gw`` that have reconverged (or lost all lanes); returns
+    the top index, whose pc is the warp's next instruction, or -1 when the warp has finished."""
+    while True:
+        sp = warps.sp[gw]
+        if sp < 0:
+            return sp
+        if warps.mask_stack[gw, sp] != 0 and warps.pc_stack[gw, sp] != warps.rpc_stack[gw, sp]:
+            return sp
+        warps.sp[gw] = sp - 1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
     """Issue up to ``limit`` instructions of warp ``gw``, one at a time, until it blocks or stops.
 
@@ -122,16 +135,12 @@ def run_warp(gw, program, warps, slots, memory, out, scratch, grid, limit):
     sreg = slots.sreg[slot]
     issued = scratch.issued
     for _ in range(limit):
-        while True:
-            sp = warps.sp[gw]
-            if sp < 0:
-                warps.state[gw] = L.W_DONE
-                return L.R_DONE
-            pc = warps.pc_stack[gw, sp]
-            mask = warps.mask_stack[gw, sp]
-            if mask != 0 and pc != warps.rpc_stack[gw, sp]:
-                break
-            warps.sp[gw] = sp - 1                 # reconverged (or all lanes gone): pop
+        sp = settle(gw, warps)
+        if sp < 0:
+            warps.state[gw] = L.W_DONE
+            return L.R_DONE
+        pc = warps.pc_stack[gw, sp]
+        mask = warps.mask_stack[gw, sp]
         if stats[L.ST_WARP_INSTRUCTIONS] >= grid[L.G_BUDGET]:
             fault(err, L.ERR_BUDGET, pc, base, int(0), int(0), int(0), int(0))
             return L.R_ERROR
@@ -288,6 +297,7 @@ def start_cta(slot, cta, warps, slots, memory, out, grid):
     sreg[L.SV_DYN_SMEM] = grid[L.G_DYN_SMEM]
     sreg[L.SV_TOTAL_SMEM] = grid[L.G_TOTAL_SMEM]
     sreg[L.SV_CLOCK] = out.stats[L.ST_WARP_INSTRUCTIONS]
+    sreg[L.SV_CLOCK_MHZ] = grid[L.G_CLOCK_MHZ]
     sreg[L.SV_CC] = grid[L.G_CC]
     first = slot * columns
     regs = warps.regs
@@ -380,6 +390,21 @@ def retire_ctas(warps, slots, grid):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
+def deadlock(warps, slots, out, grid):
+    """Every live warp waits at a barrier that can no longer complete: the fault; returns R_ERROR."""
+    nw = grid[L.G_CTA_WARPS]
+    for gw in range(grid[L.G_SLOTS] * nw):
+        if warps.state[gw] == L.W_BARRIER:
+            bid = warps.barrier[gw]
+            fault(out.err, L.ERR_DEADLOCK, warps.pc_stack[gw, warps.sp[gw]] - 1, gw * 32, int(0), int(0),
+                  int(0), int(0))
+            out.err[L.E_INFO] = bid
+            out.err[L.E_SIZE] = slots.bar_arrived[gw // nw, bid]
+            break
+    return L.R_ERROR
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
 def run(program, warps, slots, memory, out, scratch, grid):
     """The functional driver: run CTAs grid[G_NEXT_CTA] .. grid[G_END_CTA] on one SM's resident slots.
 
@@ -395,7 +420,7 @@ def run(program, warps, slots, memory, out, scratch, grid):
         for slot in range(grid[L.G_SLOTS]):
             if slots.cta[slot] < 0 and grid[L.G_NEXT_CTA] < grid[L.G_END_CTA]:
                 start_cta(slot, grid[L.G_NEXT_CTA], warps, slots, memory, out, grid)
-                grid[L.G_NEXT_CTA] += 1
+                grid[L.G_NEXT_CTA] += grid[L.G_CTA_STRIDE]
         progressed = False
         tensor = False
         for gw in range(n_warps):
@@ -423,15 +448,6 @@ def run(program, warps, slots, memory, out, scratch, grid):
             if slots.cta[slot] >= 0:
                 released += release_barriers(slot, warps, slots, grid)
         if not progressed and released == 0 and freed == 0:
-            # every live warp waits at a barrier that can no longer complete
-            for gw in range(n_warps):
-                if warps.state[gw] == L.W_BARRIER:
-                    bid = warps.barrier[gw]
-                    fault(out.err, L.ERR_DEADLOCK, warps.pc_stack[gw, warps.sp[gw]] - 1, gw * 32, int(0), int(0),
-                          int(0), int(0))
-                    out.err[L.E_INFO] = bid
-                    out.err[L.E_SIZE] = slots.bar_arrived[gw // nw, bid]
-                    break
-            return L.R_ERROR
+            return deadlock(warps, slots, out, grid)
         if stats[L.ST_WARP_INSTRUCTIONS] - started >= L.RUN_SLICE:
             return L.R_SLICE

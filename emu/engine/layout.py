@@ -293,8 +293,10 @@ N_ADDRESS_ROWS = 16          # rows of per-lane addresses one instruction can pr
  G_CTAS_DONE,         # CTAs completed
  G_BUDGET,            # warp instructions before the launch is a runaway
  G_REFERENCE,         # 1: no fast paths, only the per-lane definitions run (EMU_REFERENCE=1)
- ) = range(18)
-N_G = 18
+ G_CTA_STRIDE,        # CTAs between one the SM runs and the next (1; the SM count in timing mode)
+ G_CLOCK_MHZ,         # the SM clock, for %globaltimer
+ ) = range(20)
+N_G = 20
 
 # what the last issued instruction did (issued array), for a timing model
 (I_PC,                # the instruction (its pipe and registers are in the decoded program)
@@ -310,7 +312,8 @@ SV_NTID_X, SV_NTID_Y, SV_NTID_Z = 0, 1, 2
 SV_CTAID_X, SV_CTAID_Y, SV_CTAID_Z = 3, 4, 5
 SV_NCTAID_X, SV_NCTAID_Y, SV_NCTAID_Z = 6, 7, 8
 SV_NWARPS, SV_SMID, SV_NSM, SV_DYN_SMEM, SV_TOTAL_SMEM, SV_CLOCK, SV_CC = 9, 10, 11, 12, 13, 14, 15
-N_SV = 16
+SV_CLOCK_MHZ = 16     # %clock counts SM cycles (in functional mode: the slot's warp instructions); %globaltimer ns
+N_SV = 17
 
 # memory layout (mlay array): where the launch's areas lie in the memory buffer. Each resident-CTA
 # slot has its own shared window (ML_SHARED_BASE + slot * ML_SHARED_STRIDE); local memory is per
@@ -318,3 +321,59 @@ N_SV = 16
 (ML_PARAM_BASE, ML_PARAM_SIZE, ML_SHARED_BASE, ML_SHARED_SIZE, ML_SHARED_STRIDE, ML_LOCAL_BASE, ML_LOCAL_SIZE,
  ML_HEAP_SIZE, ML_SLOT_THREADS) = range(9)
 N_ML = 9
+
+# ------------------------------------------------------------ the cycle model (emu.engine.timing)
+# Stall reasons, named as Nsight Compute names them (smsp__pcsamp_warps_issue_stalled_<name>):
+# every cycle a resident warp spends is counted under one of them.
+STALL_NAMES = ("selected", "not_selected", "wait", "short_scoreboard", "long_scoreboard", "barrier",
+               "math_pipe_throttle", "mio_throttle", "lg_throttle")
+(STALL_SELECTED, STALL_NOT_SELECTED, STALL_WAIT, STALL_SHORT_SCOREBOARD, STALL_LONG_SCOREBOARD, STALL_BARRIER,
+ STALL_MATH_THROTTLE, STALL_MIO_THROTTLE, STALL_LG_THROTTLE) = range(9)
+N_STALLS = 9
+
+# per-pc timing columns (timing.pc_info)
+(P_PIPE,              # issue pipe id (emu.isa.table.PIPE_ID)
+ P_INTERVAL,          # cycles the instruction occupies its pipe of the sub-partition
+ P_LATENCY,           # cycles until its results can be used (memory instructions: the memory model's)
+ P_DEPENDENCY,        # stall reason while an instruction waits for this one's results (STALL_*)
+ P_THROTTLE,          # stall reason while an instruction waits for its busy pipe (STALL_*)
+ P_MEMORY,            # MEM_* kind of memory access
+ P_FLOP_KIND,         # FLOP_* precision of the FLOPs it does, or -1
+ P_FLOPS,             # FLOPs per active thread (tensor instructions: per warp)
+ P_NREADS, P_NWRITES, # registers read and written (P_REGS onwards: reads, then writes)
+ P_REGS) = range(11)
+PC_REGS = 40          # room for the registers of one instruction (wmma.mma: 8 + 8 + 8 sources, 8 results)
+N_P = P_REGS + PC_REGS
+
+MEM_NONE, MEM_LOAD, MEM_STORE, MEM_ATOMIC = range(4)
+FLOP_KINDS = ("fp16", "bf16", "tf32", "fp32", "fp64", "fp8")
+FLOP_FP16, FLOP_BF16, FLOP_TF32, FLOP_FP32, FLOP_FP64, FLOP_FP8 = range(6)
+
+# timing parameters (timing.params), from the preset; cycles unless named otherwise
+(T_SUB_PARTITIONS, T_SCHEDULER,            # SCHED_*
+ T_SHARED_CYCLES, T_L1_CYCLES, T_L2_NEAR_CYCLES, T_L2_FAR_CYCLES, T_DRAM_NEAR_CYCLES, T_DRAM_FAR_CYCLES,
+ T_ATOMIC_CYCLES, T_CONST_CYCLES, T_SYNC_CYCLES,
+ T_L1_SETS, T_L1_WAYS, T_L2_SETS, T_L2_WAYS,
+ T_L2_PARTITIONS,     # 2: near and far L2 halves (A100, H100); 1: one L2 latency
+ T_SM,                # the SM being simulated
+ T_LOCAL_BASE, T_LOCAL_SIZE, T_THREADS,     # local memory: ML_LOCAL_BASE, ML_LOCAL_SIZE, register-file threads
+ ) = range(20)
+N_T = 20
+SCHED_GTO, SCHED_LRR = 0, 1
+(TR_L2_SECTOR_CYCLES,    # cycles of this SM's share of L2 bandwidth one 32-byte sector takes
+ TR_DRAM_SECTOR_CYCLES,  # ... of DRAM bandwidth
+ ) = range(2)
+N_TR = 2
+
+# timing counters (timing.counters), summed over the SMs simulated
+(TC_CYCLES,           # the SM's cycle count (the kernel's: the largest over SMs)
+ TC_ISSUED, TC_ACTIVE_WARP_CYCLES, TC_ACTIVE_CYCLES,
+ TC_GLOBAL_REQUESTS, TC_SECTORS, TC_L1_HITS, TC_L1_MISSES, TC_L2_HITS, TC_L2_MISSES,
+ TC_DRAM_READ_BYTES, TC_DRAM_WRITE_BYTES,
+ TC_SHARED_REQUESTS, TC_SHARED_WAVEFRONTS, TC_SHARED_IDEAL_WAVEFRONTS,
+ TC_TENSOR_BUSY,      # sub-partition cycles the tensor units were busy
+ TC_STALL_BASE,       # + STALL_*: warp cycles by stall reason
+ ) = range(17)
+TC_FLOP_BASE = TC_STALL_BASE + N_STALLS      # + FLOP_*: FLOPs by precision
+N_TC = TC_FLOP_BASE + len(FLOP_KINDS)
+MAX_BLOCKS = N_ADDRESS_ROWS * 32 * 4           # distinct sectors or shared words one instruction can touch

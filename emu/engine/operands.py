@@ -45,8 +45,10 @@ def special(sid, lane, w, sreg):
         return sreg[L.SV_SMID]
     if sid == L.SR_NSMID:
         return sreg[L.SV_NSM]
-    if sid == L.SR_CLOCK or sid == L.SR_CLOCK64 or sid == L.SR_GLOBALTIMER:
+    if sid == L.SR_CLOCK or sid == L.SR_CLOCK64:
         return sreg[L.SV_CLOCK]
+    if sid == L.SR_GLOBALTIMER:
+        return sreg[L.SV_CLOCK] * 1000 // max(sreg[L.SV_CLOCK_MHZ], 1)
     if sid == L.SR_LANEMASK_EQ:
         return np.int64(1) << lane
     if sid == L.SR_LANEMASK_LT:

@@ -128,7 +128,7 @@ class Machine:
 
 
 def build(program, memory: LaunchMemory, grid, block, shared_mem: int, shared_total: int, cc: int, n_sms: int,
-          slots: int, budget: int, reference: bool) -> Machine:
+          slots: int, budget: int, reference: bool, clock_mhz: int) -> Machine:
     """The machine for a launch of ``program``; ``memory`` holds its allocations and gets its buffer here."""
     threads = block[0] * block[1] * block[2]
     cta_warps = (threads + 31) // 32
@@ -151,6 +151,8 @@ def build(program, memory: LaunchMemory, grid, block, shared_mem: int, shared_to
     geometry[L.G_NEXT_CTA], geometry[L.G_END_CTA] = 0, grid[0] * grid[1] * grid[2]
     geometry[L.G_BUDGET] = budget
     geometry[L.G_REFERENCE] = int(reference)
+    geometry[L.G_CTA_STRIDE] = 1
+    geometry[L.G_CLOCK_MHZ] = clock_mhz
     out = Output(stats=np.zeros(L.N_STATS, dtype=np.int64),
                  counts=np.zeros(len(program.code), dtype=np.int64),
                  err=np.zeros(L.N_ERR, dtype=np.int64),

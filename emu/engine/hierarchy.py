@@ -1,0 +1,217 @@
+"""The memory hierarchy of the cycle model: coalescer, shared-memory banks, L1, L2 and DRAM.
+
+``access`` takes the per-lane buffer offsets the engine recorded for one warp
+memory instruction (``scratch.addresses``) and returns the cycle its data is
+ready, counting what happened on the way (``timing.counters``):
+
+- Shared memory has 32 banks of 4-byte words. The words the active lanes touch
+  are made distinct (lanes reading one word share it: a broadcast), and the
+  access takes as many wavefronts as the busiest bank has distinct words, and
+  at least one per 32 distinct words (a 64-bit access is two wavefronts). The
+  shared-memory pipe of the SM serves one wavefront per cycle.
+- Global and local accesses go through the coalescer: the distinct 32-byte
+  sectors of the warp's addresses, and the distinct 128-byte lines they lie in
+  (one L1 tag lookup, a wavefront, per line per cycle). Loads look each sector
+  up in L1, then L2, then DRAM; stores write through L1 to L2, which allocates
+  them and writes each newly dirtied sector back to DRAM. Atomics are resolved
+  at L2.
+- L1 (per SM) and L2 (shared by the SMs) are set-associative sector caches with
+  LRU replacement. On GPUs whose L2 has two partitions, a line's partition
+  (near or far, alternating by line) sets its hit and miss latency.
+- L2 and DRAM are queues: each sector occupies this SM's share of the GPU's L2
+  or DRAM bandwidth for ``rates[TR_*_SECTOR_CYCLES]`` cycles, after the data
+  before it; its data arrive a latency after it leaves the queue.
+"""
+import numpy as np
+from numba import njit
+
+from emu.engine import layout as L
+
+Q_L1, Q_SHARED, Q_L2, Q_DRAM = 0, 1, 2, 3     # timing.queues: cycle each path of the SM is free again
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def distinct(values, n):
+    """Sort values[:n] in place and move its distinct values to the front; returns how many."""
+    for i in range(1, n):                    # insertion sort: n is small and mostly sorted already
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+    m = 0
+    for i in range(n):
+        if m == 0 or values[i] != values[m - 1]:
+            values[m] = values[i]
+            m += 1
+    return m
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def gather(addresses, rows, size, mask, unit, values):
+    """The distinct ``unit``-byte blocks (words, sectors) that the active lanes' accesses of ``size``
+    bytes at ``addresses[:rows]`` touch, into ``values``; returns how many."""
+    n = 0
+    for r in range(rows):
+        for lane in range(32):
+            if (mask >> lane) & 1:
+                a = addresses[r, lane]
+                for block in range(a // unit, (a + size - 1) // unit + 1):
+                    values[n] = block
+                    n += 1
+    return distinct(values, n)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def lookup(tags, stamps, sets, ways, key, stamp):
+    """Look ``key`` up in a set-associative cache; on a miss, put it in place of the set's least
+    recently used entry. Returns (hit, index of its entry)."""
+    first = (key % sets) * ways
+    oldest = first
+    for e in range(first, first + ways):
+        if tags[e] == key:
+            stamps[e] = stamp
+            return True, e
+        if stamps[e] < stamps[oldest]:
+            oldest = e
+    tags[oldest] = key
+    stamps[oldest] = stamp
+    return False, oldest
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def queue(timing, which, at, cost):
+    """A sector enters bandwidth queue ``which`` at cycle ``at``; returns the cycle it leaves it."""
+    q = timing.queues
+    start = max(float(at), q[which])
+    q[which] = start + cost
+    return start + cost
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def shared_access(now, timing, addresses, rows, size, mask):
+    """A shared-memory access: its wavefronts through the banks; returns the cycle its data is ready."""
+    t, c = timing.params, timing.counters
+    words = timing.blocks
+    n = gather(addresses, rows, size, mask, 4, words)
+    banks = timing.bank_words
+    banks[:] = 0
+    busiest = 0
+    for i in range(n):
+        b = words[i] % 32
+        banks[b] += 1
+        busiest = max(busiest, banks[b])
+    ideal = (n + 31) // 32
+    wavefronts = max(busiest, ideal)
+    c[L.TC_SHARED_REQUESTS] += 1
+    c[L.TC_SHARED_WAVEFRONTS] += wavefronts
+    c[L.TC_SHARED_IDEAL_WAVEFRONTS] += ideal
+    q = timing.queues
+    start = max(float(now), q[Q_SHARED])
+    q[Q_SHARED] = start + wavefronts
+    return np.int64(start) + wavefronts - 1 + t[L.T_SHARED_CYCLES]
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def far(timing, sector):
+    """Whether a sector's line lies in the far L2 partition (lines alternate between the two)."""
+    return timing.params[L.T_L2_PARTITIONS] == 2 and (sector >> 2) & 1 == 1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def l2_access(at, timing, sector, write):
+    """One sector at L2 from cycle ``at``: returns the cycle its data is back at the SM."""
+    t, c, rates = timing.params, timing.counters, timing.rates
+    timing.clock[1] += 1
+    hit, e = lookup(timing.l2_tag, timing.l2_stamp, t[L.T_L2_SETS], t[L.T_L2_WAYS], sector, timing.clock[1])
+    left = queue(timing, Q_L2, at, rates[L.TR_L2_SECTOR_CYCLES])
+    is_far = far(timing, sector)
+    if write:
+        if hit:
+            c[L.TC_L2_HITS] += 1
+        else:
+            c[L.TC_L2_MISSES] += 1
+            timing.l2_dirty[e] = 0
+        if timing.l2_dirty[e] == 0:          # a clean sector becomes dirty: it will be written back
+            timing.l2_dirty[e] = 1
+            c[L.TC_DRAM_WRITE_BYTES] += 32
+            queue(timing, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
+        return np.int64(left)
+    if hit:
+        c[L.TC_L2_HITS] += 1
+        return np.int64(left) + (t[L.T_L2_FAR_CYCLES] if is_far else t[L.T_L2_NEAR_CYCLES])
+    c[L.TC_L2_MISSES] += 1
+    c[L.TC_DRAM_READ_BYTES] += 32
+    timing.l2_dirty[e] = 0
+    out = queue(timing, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
+    return np.int64(out) + (t[L.T_DRAM_FAR_CYCLES] if is_far else t[L.T_DRAM_NEAR_CYCLES])
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def global_access(now, timing, addresses, rows, size, mask, kind):
+    """A global or local access through the coalescer, L1 and L2; returns the cycle its data is ready
+    (stores: the cycle they have left the SM)."""
+    t, c = timing.params, timing.counters
+    sectors = timing.blocks
+    n = gather(addresses, rows, size, mask, 32, sectors)
+    lines = 0
+    for i in range(n):
+        if i == 0 or sectors[i] >> 2 != sectors[i - 1] >> 2:
+            lines += 1
+    c[L.TC_GLOBAL_REQUESTS] += 1
+    c[L.TC_SECTORS] += n
+    q = timing.queues
+    start = max(float(now), q[Q_L1])
+    q[Q_L1] = start + lines                 # one tag lookup per line per cycle
+    at = np.int64(start)
+    ready = at + lines
+    for i in range(n):
+        sector = sectors[i]
+        if kind == L.MEM_LOAD:
+            timing.clock[1] += 1
+            hit, _ = lookup(timing.l1_tag, timing.l1_stamp, t[L.T_L1_SETS], t[L.T_L1_WAYS], sector,
+                            timing.clock[1])
+            if hit:
+                c[L.TC_L1_HITS] += 1
+                done = at + t[L.T_L1_CYCLES]
+            else:
+                c[L.TC_L1_MISSES] += 1
+                done = l2_access(at, timing, sector, False)
+        elif kind == L.MEM_STORE:
+            done = l2_access(at, timing, sector, True)
+        else:
+            done = l2_access(at, timing, sector, True) + t[L.T_ATOMIC_CYCLES]
+        ready = max(ready, done)
+    return ready
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def interleave_local(t, addresses, rows, mask):
+    """Local memory as the hardware lays it out: word i of consecutive threads side by side (so a
+    warp's accesses to one local variable coalesce), not each thread's area in one piece as the
+    engine keeps it. Rewrites ``addresses`` (buffer offsets) in place."""
+    base, size, threads = t[L.T_LOCAL_BASE], t[L.T_LOCAL_SIZE], t[L.T_THREADS]
+    for r in range(rows):
+        for lane in range(32):
+            if (mask >> lane) & 1:
+                thread, x = divmod(addresses[r, lane] - base, size)
+                addresses[r, lane] = base + ((x >> 2) * threads + thread) * 4 + (x & 3)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def access(now, timing, issued, addresses, kind):
+    """The cycle the data of the memory instruction just issued is ready (see the module's doc)."""
+    rows, size, mask = issued[L.I_ADDRESS_ROWS], issued[L.I_ACCESS_BYTES], issued[L.I_MASK]
+    space = issued[L.I_SPACE]
+    if space == L.SP_SHARED:
+        ready = shared_access(now, timing, addresses, rows, size, mask)
+        if kind == L.MEM_ATOMIC:             # read, modify, write: the banks are visited twice
+            ready = shared_access(ready, timing, addresses, rows, size, mask)
+        return ready
+    if space == L.SP_LOCAL:
+        interleave_local(timing.params, addresses, rows, mask)
+        return global_access(now, timing, addresses, rows, size, mask, kind)
+    if space == L.SP_GLOBAL:
+        return global_access(now, timing, addresses, rows, size, mask, kind)
+    return now + timing.params[L.T_CONST_CYCLES]    # kernel parameters and constants: the constant cache

@@ -1,0 +1,287 @@
+"""The cycle model of one SM: warp schedulers, scoreboards and pipes around the functional engine.
+
+Execute at issue: every cycle, each of the SM's sub-partitions picks at most
+one ready warp of its own (warp ``gw`` belongs to sub-partition
+``gw % sub_partitions``) and ``control.issue`` executes its next instruction
+there and then. The timing is bookkeeping around that step:
+
+- A warp is ready when its next instruction's registers are (a scoreboard
+  holds each result register until the cycle its producer's latency has
+  passed; memory results until ``hierarchy.access`` says the data is back) and
+  that instruction's pipe in the sub-partition is free again (a pipe of
+  ``lanes`` lanes takes a warp instruction every ``32 / lanes`` cycles;
+  tensor instructions hold the tensor unit for m·n·k / rate cycles).
+- The scheduler is greedy then oldest (the last warp issued goes on while it
+  is ready, else the oldest ready warp) or loose round robin.
+- Each warp cycle goes to one stall reason (Nsight Compute's names): the
+  cycles a warp waits for a result count under the kind of its producer
+  (fixed latency: wait; shared memory and MUFU: short scoreboard; global and
+  local memory: long scoreboard), then for a busy pipe under its throttle,
+  then, ready, under not selected; its issue cycle is selected; a barrier's
+  wait is barrier. They are counted per instruction (``pc_stalls``).
+- When no sub-partition can issue, the clock jumps to the next cycle one can.
+
+Tensor instructions are issued here but computed in Python
+(``emu.engine.tensor``): ``run_timed`` returns R_TENSOR after a cycle in which
+one issued, with the clock saved, and resumes where it stopped.
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from emu.engine import layout as L
+from emu.engine.control import deadlock, issue, release_barriers, retire_ctas, settle, start_cta
+from emu.engine.hierarchy import access
+from emu.engine.operands import popc32
+from emu.isa.table import PIPE_ID
+
+Timing = namedtuple("Timing", [
+    "params",        # int64[N_T]: the preset's numbers (T_*)
+    "rates",         # float64[N_TR]: bandwidth shares (TR_*)
+    "pc_info",       # int64[instructions, N_P]: per-instruction timing (P_*)
+    "clock",         # int64[2]: the SM's cycle; the caches' use counter (their LRU stamps)
+    "queues",        # float64[4]: the cycle each bandwidth path is free (hierarchy.Q_*)
+    "warp_pc",       # int64[warps]: next instruction; AT_TENSOR, AT_BARRIER, or -1 when finished
+    "warp_ready",    # int64[warps]: cycle its next instruction's registers are ready
+    "warp_reason",   # int64[warps]: stall reason until then (STALL_*)
+    "warp_since",    # int64[warps]: first cycle not yet counted under a stall reason
+    "warp_age",      # int64[warps]: order of arrival on the SM (greedy-then-oldest)
+    "reg_ready",     # int64[warps, registers]: the scoreboard
+    "reg_kind",      # int64[warps, registers]: stall reason of a wait for that register
+    "pipe_free",     # int64[sub-partitions, pipes]: cycle each pipe takes an instruction again
+    "last_issued",   # int64[sub-partitions]: the warp each scheduler issued last
+    "wake",          # int64[sub-partitions]: no warp of it can issue before this cycle
+    "l1_tag", "l1_stamp",                   # L1 of the SM: sector address and last use per entry
+    "l2_tag", "l2_stamp", "l2_dirty",       # L2 of the GPU
+    "blocks",        # int64[MAX_BLOCKS]: scratch for the distinct sectors or words of one access
+    "bank_words",    # int64[32]: scratch: distinct words per shared-memory bank
+    "counters",      # int64[N_TC]
+    "pc_stalls",     # int64[instructions, N_STALLS]: warp cycles spent waiting to issue each instruction
+])
+
+AT_TENSOR = -2       # warp_pc: its tensor instruction waits to be computed; the next pc is not known yet
+AT_BARRIER = -3      # warp_pc: it waits at a barrier (warp_ready: the barrier's pc)
+TENSOR_PIPE = PIPE_ID["tensor"]
+NEVER = np.int64(1) << 62
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def peek(gw, warps, timing, now):
+    """Find warp ``gw``'s next instruction and the cycle its registers are ready (or mark it done)."""
+    sp = settle(gw, warps)
+    if sp < 0:
+        warps.state[gw] = L.W_DONE
+        timing.warp_pc[gw] = -1
+        return
+    pc = warps.pc_stack[gw, sp]
+    info = timing.pc_info[pc]
+    ready = now
+    reason = L.STALL_WAIT
+    for i in range(L.P_REGS, L.P_REGS + info[L.P_NREADS] + info[L.P_NWRITES]):
+        r = info[i]
+        if timing.reg_ready[gw, r] > ready:
+            ready = timing.reg_ready[gw, r]
+            reason = timing.reg_kind[gw, r]
+    timing.warp_pc[gw] = pc
+    timing.warp_ready[gw] = ready
+    timing.warp_reason[gw] = reason
+    timing.warp_since[gw] = now
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stall(timing, reason, pc, cycles):
+    if cycles > 0:
+        timing.counters[L.TC_STALL_BASE + reason] += cycles
+        timing.pc_stalls[pc, reason] += cycles
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def count_wait(timing, gw, pc, now, pipe_free):
+    """Put the cycles warp ``gw`` waited before issuing ``pc`` at ``now`` under their stall reasons."""
+    since = timing.warp_since[gw]
+    operands = min(max(timing.warp_ready[gw], since), now)
+    stall(timing, timing.warp_reason[gw], pc, operands - since)
+    throttled = min(max(pipe_free, operands), now)
+    stall(timing, timing.pc_info[pc, L.P_THROTTLE], pc, throttled - operands)
+    stall(timing, L.STALL_NOT_SELECTED, pc, now - throttled)
+    stall(timing, L.STALL_SELECTED, pc, 1)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def place_ctas(warps, slots, memory, out, timing, grid, now):
+    """Start the next CTAs in the free slots; returns how many started."""
+    nw = grid[L.G_CTA_WARPS]
+    started = 0
+    for slot in range(grid[L.G_SLOTS]):
+        if slots.cta[slot] < 0 and grid[L.G_NEXT_CTA] < grid[L.G_END_CTA]:
+            cta = grid[L.G_NEXT_CTA]
+            start_cta(slot, cta, warps, slots, memory, out, grid)
+            grid[L.G_NEXT_CTA] += grid[L.G_CTA_STRIDE]
+            for gw in range(slot * nw, slot * nw + nw):
+                timing.reg_ready[gw, :] = 0
+                timing.warp_age[gw] = cta * nw + gw - slot * nw
+                timing.warp_since[gw] = now
+                peek(gw, warps, timing, now)
+            started += 1
+    if started:
+        timing.wake[:] = 0
+    return started
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def eligible(gw, p, warps, timing, now):
+    """The cycle warp ``gw`` of sub-partition ``p`` can issue its next instruction (NEVER: not now)."""
+    if warps.state[gw] != L.W_READY or timing.warp_pc[gw] < 0:
+        return NEVER
+    return max(timing.warp_ready[gw], timing.pipe_free[p, timing.pc_info[timing.warp_pc[gw], L.P_PIPE]])
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def choose(p, warps, timing, now, n_warps, parts):
+    """The warp sub-partition ``p`` issues at ``now``, or -1 (then ``timing.wake[p]`` says until when)."""
+    last = timing.last_issued[p]
+    lrr = timing.params[L.T_SCHEDULER] == L.SCHED_LRR
+    if not lrr and last >= 0 and eligible(last, p, warps, timing, now) <= now:
+        return last                                             # greedy
+    m = (n_warps - p + parts - 1) // parts                      # its warps: p, p + parts, ...
+    first = (last - p) // parts + 1 if lrr and last >= 0 else 0
+    best = -1
+    wake = NEVER
+    for j in range(m):
+        gw = p + ((first + j) % m) * parts
+        at = eligible(gw, p, warps, timing, now)
+        if at <= now:
+            if lrr:
+                return gw
+            if best < 0 or timing.warp_age[gw] < timing.warp_age[best]:
+                best = gw
+        elif at < wake:
+            wake = at
+    if best < 0:
+        timing.wake[p] = wake
+    return best
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def complete(gw, pc, now, timing, scratch):
+    """The timing of the instruction warp ``gw`` just issued at ``now``: its pipe, its results'
+    readiness on the scoreboard, its FLOPs."""
+    info = timing.pc_info[pc]
+    issued = scratch.issued
+    p = gw % timing.params[L.T_SUB_PARTITIONS]
+    pipe = info[L.P_PIPE]
+    timing.pipe_free[p, pipe] = now + info[L.P_INTERVAL]
+    if info[L.P_MEMORY] != L.MEM_NONE and issued[L.I_ADDRESS_ROWS] > 0:
+        ready = access(now, timing, issued, scratch.addresses, info[L.P_MEMORY])
+        space = issued[L.I_SPACE]
+        kind = L.STALL_LONG_SCOREBOARD if space == L.SP_GLOBAL or space == L.SP_LOCAL else \
+            L.STALL_SHORT_SCOREBOARD
+    else:
+        ready = now + info[L.P_LATENCY]
+        kind = info[L.P_DEPENDENCY]
+    first = L.P_REGS + info[L.P_NREADS]
+    for i in range(first, first + info[L.P_NWRITES]):
+        timing.reg_ready[gw, info[i]] = ready
+        timing.reg_kind[gw, info[i]] = kind
+    if info[L.P_FLOP_KIND] >= 0:
+        lanes = 1 if pipe == TENSOR_PIPE else popc32(issued[L.I_MASK])
+        timing.counters[L.TC_FLOP_BASE + info[L.P_FLOP_KIND]] += info[L.P_FLOPS] * lanes
+    if pipe == TENSOR_PIPE:
+        timing.counters[L.TC_TENSOR_BUSY] += info[L.P_INTERVAL]
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def release(slot, warps, slots, timing, grid, now):
+    """Let the barriers of ``slot`` whose threads have all arrived go, at ``now``."""
+    if release_barriers(slot, warps, slots, grid) == 0:
+        return
+    nw = grid[L.G_CTA_WARPS]
+    go = now + timing.params[L.T_SYNC_CYCLES]
+    for gw in range(slot * nw, slot * nw + nw):
+        if warps.state[gw] == L.W_READY and timing.warp_pc[gw] == AT_BARRIER:
+            stall(timing, L.STALL_BARRIER, timing.warp_ready[gw],
+                  go - timing.warp_since[gw])
+            peek(gw, warps, timing, go)
+    timing.wake[:] = 0
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
+    """Run the CTAs grid[G_NEXT_CTA], + G_CTA_STRIDE, ... < G_END_CTA on one SM, cycle by cycle.
+
+    Returns R_DONE (``timing.counters[TC_CYCLES]`` is the SM's cycle count), R_ERROR, R_TENSOR
+    (warps issued tensor instructions: compute them, then call again) or R_SLICE (call again).
+    """
+    nw = grid[L.G_CTA_WARPS]
+    n_warps = grid[L.G_SLOTS] * nw
+    parts = timing.params[L.T_SUB_PARTITIONS]
+    now = timing.clock[0]
+    for gw in range(n_warps):                   # back from computing tensor instructions
+        if warps.state[gw] == L.W_READY and timing.warp_pc[gw] == AT_TENSOR:
+            since = timing.warp_since[gw]
+            peek(gw, warps, timing, now)
+            timing.warp_since[gw] = since
+            timing.wake[:] = 0
+    place_ctas(warps, slots, memory, out, timing, grid, now)
+    stats = out.stats
+    started = stats[L.ST_WARP_INSTRUCTIONS]
+    while True:
+        issued_any = False
+        tensor = False
+        for p in range(parts):
+            if timing.wake[p] > now:
+                continue
+            gw = choose(p, warps, timing, now, n_warps, parts)
+            if gw < 0:
+                continue
+            pc = timing.warp_pc[gw]
+            slot = gw // nw
+            count_wait(timing, gw, pc, now, timing.pipe_free[p, timing.pc_info[pc, L.P_PIPE]])
+            slots.sreg[slot, L.SV_CLOCK] = now - 1          # issue counts one: %clock reads ``now``
+            r = issue(gw, program, warps, slots, memory, out, scratch, grid)
+            if r == L.R_ERROR:
+                timing.clock[0] = now
+                return L.R_ERROR
+            issued_any = True
+            timing.last_issued[p] = gw
+            complete(gw, pc, now, timing, scratch)
+            if r == L.R_ISSUED:
+                peek(gw, warps, timing, now + 1)
+            elif r == L.R_BLOCKED:
+                timing.warp_pc[gw] = AT_BARRIER
+                timing.warp_since[gw] = now + 1
+                timing.warp_ready[gw] = pc
+                release(slot, warps, slots, timing, grid, now)
+            elif r == L.R_TENSOR:
+                timing.warp_pc[gw] = AT_TENSOR
+                timing.warp_since[gw] = now + 1
+                tensor = True
+            else:
+                timing.warp_pc[gw] = -1
+            if warps.state[gw] == L.W_DONE:
+                if retire_ctas(warps, slots, grid):
+                    place_ctas(warps, slots, memory, out, timing, grid, now + 1)
+        timing.counters[L.TC_ISSUED] = stats[L.ST_WARP_INSTRUCTIONS]
+        if tensor:
+            timing.clock[0] = now + 1
+            return L.R_TENSOR
+        if issued_any:
+            now += 1
+        else:
+            wake = NEVER
+            for p in range(parts):
+                wake = min(wake, timing.wake[p])
+            if wake == NEVER:
+                busy = False
+                for slot in range(grid[L.G_SLOTS]):
+                    busy = busy or slots.cta[slot] >= 0
+                timing.clock[0] = now
+                if not busy and grid[L.G_NEXT_CTA] >= grid[L.G_END_CTA]:
+                    timing.counters[L.TC_CYCLES] = max(timing.counters[L.TC_CYCLES], now)
+                    return L.R_DONE
+                return deadlock(warps, slots, out, grid)
+            now = max(now + 1, wake)
+        if stats[L.ST_WARP_INSTRUCTIONS] - started >= L.RUN_SLICE:
+            timing.clock[0] = now
+            return L.R_SLICE
