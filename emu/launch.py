@@ -21,7 +21,8 @@ from emu.engine import state
 from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
-from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
+from emu.arch.occupancy import Occupancy, occupancy_for_launch
+from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx, ptxas_resources
 from emu.frontend.exceptions import kernel_exception
 from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
@@ -30,8 +31,11 @@ from emu.ptx import ir
 from emu.ptx.parser import parse_ptx
 from emu.report.printf import format_printf
 from emu.report.report import Report
+from emu.timing.report import timing_report
+from emu.timing.simulate import Timed, simulate
 
 DEFAULT_BUDGET = 2_000_000_000      # warp instructions before a launch is called runaway
+MODES = ("timing", "functional")
 
 
 def reference_mode() -> int:
@@ -98,7 +102,18 @@ class Prepared:
     block: tuple
     args: tuple
 
-    def finish(self, elapsed: float) -> Run:
+    mode: str = "functional"
+    occupancy: Occupancy | None = None     # timing mode
+    registers_per_thread: int | None = None   # timing mode: as ptxas allocates them
+
+    def run(self) -> Run:
+        """Run the launch in its mode and finish it."""
+        if self.mode == "functional":
+            return self.finish(self.machine.run())
+        timed = simulate(self.machine, self.preset, self.program, int(self.machine.grid[L.G_TOTAL_SMEM]))
+        return self.finish(timed.seconds, timed)
+
+    def finish(self, elapsed: float, timed: Timed | None = None) -> Run:
         """Print what the kernel printed; raise its fault, or copy the arrays back and report."""
         stats, counts, _, printmeta, printbuf, nprint = self.machine.out
         err = self.machine.fault()
@@ -114,6 +129,9 @@ class Prepared:
         for array, alloc in self.copies:
             _copy_back(array, self.memory.read(alloc))
         report = _report(self.kernel, self.preset, self.grid, self.block, stats, counts, self.program, elapsed)
+        if timed is not None:
+            report = timing_report(report, timed, self.preset, self.occupancy, self.registers_per_thread,
+                                   int(self.machine.grid[L.G_TOTAL_SMEM]), self.program, _source_of)
         return Run(report=report, kernel=self.kernel, program=self.program, printed=printed,
                    instruction_counts=counts)
 
@@ -185,8 +203,14 @@ class GPU:
         return compile_numba_kernel(kernel, args, self.preset.cc)
 
     def prepare(self, kernel, grid, block, args=(), shared_mem: int = 0,
-                budget: int = DEFAULT_BUDGET) -> "Prepared":
-        """Compile, check and lay out a launch: the machine the engine runs, before it runs."""
+                budget: int = DEFAULT_BUDGET, mode: str = "timing") -> "Prepared":
+        """Compile, check and lay out a launch: the machine the engine runs, before it runs.
+
+        ``mode="timing"`` (the default) runs it under the cycle model (``emu.timing``), with as many
+        CTAs resident per SM as occupancy allows; ``"functional"`` runs it as fast as the engine can,
+        with no cycles. Both compute the same results."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         grid, block = _dim3(grid, "grid"), _dim3(block, "block")
         self._check_limits(grid, block)
         args = tuple(args)
@@ -202,18 +226,26 @@ class GPU:
             memory.allocate(var.name, var.size_bytes, init)
         param_values, copies = _marshal(compiled, program, args, memory)
         n_ctas = grid[0] * grid[1] * grid[2]
+        occupancy, registers = None, None
+        if mode == "timing":
+            resources = ptxas_resources(compiled.ptx, compiled.entry, self.preset.cc)
+            registers = resources.registers_per_thread
+            occupancy = occupancy_for_launch(self.preset, block[0] * block[1] * block[2], registers, shared_total)
+            per_sm = -(-n_ctas // min(n_ctas, self.preset.sm_count))
+            slots = min(occupancy.ctas_per_sm, per_sm)
+        else:
+            slots = self._resident_ctas(n_ctas, block)
         machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),
-                              self.preset.sm_count, self._resident_ctas(n_ctas, block), budget, reference_mode(),
-                              int(self.preset.clock_mhz))
+                              self.preset.sm_count, slots, budget, reference_mode(), int(self.preset.clock_mhz))
         _write_params(machine.memory.mem, memory.layout["param_base"], program, param_values)
-        return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args)
+        return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args, mode, occupancy,
+                        registers)
 
     def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
-               budget: int = DEFAULT_BUDGET) -> Run:
-        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place."""
-        prepared = self.prepare(kernel, grid, block, args, shared_mem, budget)
-        elapsed = prepared.machine.run()
-        return prepared.finish(elapsed)
+               budget: int = DEFAULT_BUDGET, mode: str = "timing") -> Run:
+        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place.
+        ``mode``: "timing" (cycles, time, stalls, ...) or "functional" (results only, faster)."""
+        return self.prepare(kernel, grid, block, args, shared_mem, budget, mode).run()
 
     def _resident_ctas(self, n_ctas: int, block) -> int:
         """CTAs the engine keeps resident at once on its SM: as many as the SM's thread limit allows.

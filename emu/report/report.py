@@ -4,6 +4,30 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+NSIGHT_METRICS = {
+    "cycles": "gpc__cycles_elapsed.max",
+    "time_s": "gpu__time_duration.sum",
+    "ipc": "sm__inst_executed.avg.per_cycle_active",
+    "occupancy_theoretical": "sm__maximum_warps_per_active_cycle_pct",
+    "occupancy_achieved": "sm__warps_active.avg.pct_of_peak_sustained_active",
+    "registers_per_thread": "launch__registers_per_thread",
+    "shared_bytes_per_block": "launch__shared_mem_per_block",
+    "flops": "smsp__sass_thread_inst_executed_op_{hadd,hmul,hfma,fadd,fmul,ffma,dadd,dmul,dfma}_pred_on "
+             "(FMA counted twice) + sm__inst_executed_pipe_tensor (2·m·n·k each)",
+    "gflops_per_s": "flops / gpu__time_duration",
+    "dram_bytes": "dram__bytes.sum",
+    "dram_gb_per_s": "dram__bytes.sum.per_second",
+    "l1_hit_rate": "l1tex__t_sector_hit_rate.pct (global and local loads)",
+    "l2_hit_rate": "lts__t_sector_hit_rate.pct",
+    "sectors_per_request": "l1tex__t_sectors_pipe_lsu_mem_global_op_{ld,st}.sum / l1tex__t_requests_...sum",
+    "shared_bank_conflicts": "l1tex__data_bank_conflicts_pipe_lsu_mem_shared.sum",
+    "shared_wavefronts_per_request": "l1tex__data_pipe_lsu_wavefronts_mem_shared.sum / shared requests",
+    "tensor_utilisation": "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active",
+    "stalls": "smsp__pcsamp_warps_issue_stalled_<reason> (every warp cycle, not sampled)",
+    "line_cycles": "Source view: warp stall samples per instruction, summed per source line",
+}
+"""The Nsight Compute metric each timing field of a Report corresponds to (docs/timing.md)."""
+
 
 @dataclass
 class Report:
@@ -27,6 +51,29 @@ class Report:
     barriers: int                         # warp arrivals at bar.sync
     emulation_seconds: float
     hot_lines: list = field(default_factory=list)   # [(source "file:line", warp instructions)], busiest first
+    mode: str = "functional"
+    # ---- timing mode only (None in functional mode); NSIGHT_METRICS names what each corresponds to
+    cycles: int | None = None
+    time_s: float | None = None
+    ipc: float | None = None
+    occupancy_theoretical: float | None = None
+    occupancy_achieved: float | None = None
+    occupancy_limiter: str | None = None
+    registers_per_thread: int | None = None
+    shared_bytes_per_block: int | None = None
+    flops: dict | None = None                     # precision -> FLOPs
+    gflops_per_s: float | None = None
+    dram_bytes: int | None = None
+    dram_gb_per_s: float | None = None
+    l1_hit_rate: float | None = None
+    l2_hit_rate: float | None = None
+    sectors_per_request: float | None = None
+    shared_bank_conflicts: int | None = None
+    shared_wavefronts_per_request: float | None = None
+    tensor_utilisation: float | None = None
+    stalls: dict | None = None                    # reason -> warp cycles
+    line_cycles: list | None = None               # [(source, warp cycles, {reason: warp cycles})], most first
+    roofline: dict | None = None                  # the preset's ceilings: name -> FLOP/s or B/s
 
     @property
     def shared_accesses(self) -> int:
