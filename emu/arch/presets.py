@@ -45,7 +45,14 @@ Sources:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+import sys
+from dataclasses import dataclass, fields, is_dataclass, replace
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                                   # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from emu.isa.table import LATENCY_CLASSES
 
@@ -429,3 +436,61 @@ def get_preset(name: str) -> GPUPreset:
     if key not in PRESETS:
         raise ValueError(f"unknown GPU preset {name!r}; known: {', '.join(list(PRESETS) + list(ALIASES))}")
     return PRESETS[key]
+
+
+def load_preset(path) -> GPUPreset:
+    """A preset read from a TOML file: ``base`` names a preset, every other key overrides one of its numbers.
+
+    Tables override the nested groups (``latency``, ``limits``, ``pipes``, ``memory``,
+    ``tensor``), key by key; ``[tensor.fma_per_cycle]`` overrides or adds rates by input type::
+
+        base = "a100"
+        name = "A100 at 1500 MHz"
+        clock_mhz = 1500
+        [memory]
+        dram_bytes_per_s = 2.0e12
+        [latency]
+        fma_cycles = 5
+
+    A key the preset does not have is an error naming the key and the allowed ones.
+    """
+    path = Path(path)
+    with path.open("rb") as f:
+        table = tomllib.load(f)
+    if not isinstance(table.get("base"), str):
+        raise ValueError(f"{path}: needs base = \"<preset>\", one of {', '.join(list(PRESETS) + list(ALIASES))}")
+    base = get_preset(table.pop("base"))
+    return _overridden(base, table, path, "")
+
+
+def _overridden(group, table: dict, path: Path, prefix: str):
+    """``group`` (a preset or one of its dataclasses, its keys named ``prefix`` + key) with the values of
+    ``table``, checked key by key."""
+    allowed = [f.name for f in fields(group)]
+    changes = {}
+    for key, value in table.items():
+        if key not in allowed:
+            raise ValueError(f"{path}: unknown key {prefix + key!r}; allowed: {', '.join(allowed)}")
+        current, name = getattr(group, key), prefix + key
+        if is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ValueError(f"{path}: {name} is a group of numbers: write it as a table [{name}]")
+            changes[key] = _overridden(current, value, path, name + ".")
+        elif isinstance(value, dict):              # rates by type, e.g. tensor.fma_per_cycle
+            if not isinstance(current, tuple) or not all(isinstance(pair, tuple) for pair in current):
+                raise ValueError(f"{path}: {name} is a single value, not a table")
+            changes[key] = tuple({**dict(current), **value}.items())
+        else:
+            changes[key] = _typed(current, value, f"{path}: {name}")
+    return replace(group, **changes)
+
+
+def _typed(current, value, name: str):
+    """``value`` from TOML as the type of the preset's ``current`` value (an integer may stand for a float)."""
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not type(current):
+        raise ValueError(f"{name} = {value!r}: expected {type(current).__name__}, like {current!r}")
+    return value
