@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emu.arch.presets import GPUPreset, get_preset, sm_number
+from emu.arch.presets import GPUPreset, get_preset, load_preset, sm_number
 from emu.engine import state
 from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
@@ -186,10 +186,15 @@ def _load(kernel: CompiledKernel) -> _Loaded:
 
 
 class GPU:
-    """An emulated GPU: ``emu.GPU("sm_80")`` (or "a100", "v100", "h100", "sm_70", "sm_90")."""
+    """An emulated GPU: ``emu.GPU("sm_80")`` (or "a100", "v100", "t4", "h100", "h200", "sm_70", "sm_75", "sm_90")."""
 
     def __init__(self, preset: str | GPUPreset = "sm_80"):
         self.preset = preset if isinstance(preset, GPUPreset) else get_preset(preset)
+
+    @classmethod
+    def from_file(cls, path) -> "GPU":
+        """A GPU whose preset is a TOML file: a base preset and the numbers it overrides (``load_preset``)."""
+        return cls(load_preset(path))
 
     def __repr__(self):
         return f"emu.GPU({self.preset.sm!r})  # {self.preset.name}"

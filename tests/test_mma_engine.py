@@ -85,6 +85,36 @@ def test_m16n8k16_matches_model(arch, ty, dtype, name):
     assert np.array_equal(d_matrix(d).view(np.uint32), expected.view(np.uint32))
 
 
+def fragments_m16n8k8_f16(A16, B16, C):
+    """Per-lane registers for m16n8k8 .f16 (A row-major 16x8, B 8x8 "col"), PTX ISA tables."""
+    a = np.zeros((32, 2), np.uint32)
+    b = np.zeros((32, 1), np.uint32)
+    c = np.zeros((32, 4), np.float32)
+    for lane in range(32):
+        g, t = lane // 4, lane % 4
+        for i in range(4):
+            a[lane, i // 2] |= np.uint32(A16[g + (8 if i >= 2 else 0), t * 2 + (i & 1)]) << (16 * (i & 1))
+        for i in range(2):
+            b[lane, 0] |= np.uint32(B16[t * 2 + i, g]) << (16 * i)
+        for i in range(4):
+            c[lane, i] = C[g + (8 if i >= 2 else 0), t * 2 + (i & 1)]
+    return a, b, c
+
+
+@pytest.mark.parametrize("arch", ["sm_75", "sm_80"])
+def test_m16n8k8_f16_matches_model(arch):
+    """Turing's shape (T4 runs it on its tensor cores): one 8-term block, as the model computes it per GPU."""
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((16, 8)).astype(np.float16)
+    B = rng.standard_normal((8, 8)).astype(np.float16)
+    C = rng.standard_normal((16, 8)).astype(np.float32)
+    a, b, c = fragments_m16n8k8_f16(A.view(np.uint16), B.view(np.uint16), C)
+    d = np.zeros((32, 4), np.float32)
+    emu.GPU(arch).launch(kernel("m16n8k8", "f16", 2, 1), 1, 32, (a, b, c, d))
+    expected = model_mma(A, B, C, arch=arch, input="fp16", accumulate="fp32")
+    assert np.array_equal(d_matrix(d).view(np.uint32), expected.view(np.uint32))
+
+
 def test_m16n8k16_sm80_and_sm90_differ_where_the_model_says():
     # one product far larger than the others: sm_90 aligns 16 terms at once with 2 extra bits,
     # sm_80 two blocks of 8 with 1 extra bit, so the small terms are truncated differently
