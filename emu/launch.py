@@ -32,7 +32,7 @@ from emu.ptx.parser import parse_ptx
 from emu.report.printf import format_printf
 from emu.report.report import Report
 from emu.timing.report import timing_report
-from emu.timing.simulate import Timed, simulate
+from emu.timing.simulate import Timed, active_sms, simulate
 
 DEFAULT_BUDGET = 2_000_000_000      # warp instructions before a launch is called runaway
 MODES = ("timing", "functional")
@@ -236,8 +236,8 @@ class GPU:
             resources = ptxas_resources(compiled.ptx, compiled.entry, self.preset.cc)
             registers = resources.registers_per_thread
             occupancy = occupancy_for_launch(self.preset, block[0] * block[1] * block[2], registers, shared_total)
-            per_sm = -(-n_ctas // min(n_ctas, self.preset.sm_count))
-            slots = min(occupancy.ctas_per_sm, per_sm)
+            sms = active_sms(self.preset, n_ctas)
+            slots = sms * min(occupancy.ctas_per_sm, -(-n_ctas // sms))      # every SM's resident CTAs
         else:
             slots = self._resident_ctas(n_ctas, block)
         machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),

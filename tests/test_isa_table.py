@@ -45,7 +45,7 @@ def test_engine_routine_codes_follow_the_table():
     assert [getattr(L, "EX_" + name.upper()) for name in ROUTINES] == list(range(len(ROUTINES)))
 
 
-@pytest.mark.parametrize("preset", PRESETS.values(), ids=lambda p: p.sm)
+@pytest.mark.parametrize("preset", PRESETS.values(), ids=list(PRESETS))
 def test_every_preset_gives_cycles_for_every_latency_class(preset):
     assert all(preset.latency.of(name) > 0 for name in LATENCY_CLASSES)
     assert len(preset.latency.by_id()) == len(LATENCY_CLASSES)

@@ -110,7 +110,8 @@ def test_m16n8k8_f16_matches_model(arch):
     C = rng.standard_normal((16, 8)).astype(np.float32)
     a, b, c = fragments_m16n8k8_f16(A.view(np.uint16), B.view(np.uint16), C)
     d = np.zeros((32, 4), np.float32)
-    emu.GPU(arch).launch(kernel("m16n8k8", "f16", 2, 1), 1, 32, (a, b, c, d))
+    sm75_ptx = PTX.replace(".target sm_80", ".target sm_75")      # runs on sm_75 and later
+    emu.GPU(arch).launch(kernel("m16n8k8", "f16", 2, 1, sm75_ptx), 1, 32, (a, b, c, d))
     expected = model_mma(A, B, C, arch=arch, input="fp16", accumulate="fp32")
     assert np.array_equal(d_matrix(d).view(np.uint32), expected.view(np.uint32))
 

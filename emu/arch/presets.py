@@ -8,6 +8,8 @@ Sources:
   [CUDA-CC]  CUDA C++ Programming Guide, "Compute Capabilities", table of
              technical specifications per compute capability (limits per block,
              grid, SM and shared memory).
+  [CUDA-BP]  CUDA C++ Best Practices Guide, "Coalesced Access to Global Memory": 32-byte
+             sectors of 128-byte lines.
   [WP-V100]  NVIDIA Tesla V100 GPU Architecture whitepaper (2017).
   [WP-TU]    NVIDIA Turing GPU Architecture whitepaper (2018): TU102/TU104 SM (64 FP32,
              64 INT32, 2 FP64, 16 SFU, 8 tensor cores per SM; 96 KB L1 + shared).
@@ -166,12 +168,12 @@ class MemorySystem:
     dram_near_cycles: int             # load-to-use latency of an L2 miss, near partition
     dram_far_cycles: int
     dram_bytes_per_s: float           # datasheet peak
-    sector_bytes: int = 32
-    line_bytes: int = 128
-    shared_banks: int = 32
-    bank_bytes: int = 4
-    dram_efficiency: float = 0.90     # the fraction of the peak DRAM sustains: refresh and bus turnaround.
-                                      # [STREAM] 85-97% measured; [MEAS] H100 copy 3.0 of 3.35 TB/s, H200 4.3 of 4.8
+    sector_bytes: int = 32            # [CUDA-BP] global memory is accessed in 32-byte sectors
+    line_bytes: int = 128             # [CUDA-BP] of 128-byte cache lines
+    shared_banks: int = 32            # [CUDA-CC] 32 banks
+    bank_bytes: int = 4               # [CUDA-CC] successive 32-bit words in successive banks
+    dram_efficiency: float = 0.90     # [STREAM] 85-97% of peak measured; [MEAS] H100 copy 3.0 of 3.35 TB/s,
+                                      # H200 4.3 of 4.8: refresh and bus turnaround cost the rest
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,8 @@ V100 = GPUPreset(
                 fp32_lanes=16, int_lanes=16, fp64_lanes=8,                        # [WP-V100] 64/64/32 per SM
                 sfu_lanes=4,                                                      # [JIA-V] 16 MUFU results/clk/SM
                 lsu_lanes=8),                                                     # [WP-V100] 32 LD/ST per SM
-    memory=MemorySystem(l1_ways=4, l1_bytes_per_cycle=128,                        # [JIA-V] ~126-128 B/clk/SM
+    memory=MemorySystem(l1_ways=4,                                                # approximate: not published
+                        l1_bytes_per_cycle=128,                                   # [JIA-V] ~126-128 B/clk/SM
                         l2_bytes=6 * 1024 * 1024, l2_ways=16,                     # [WP-V100]; ways approximate
                         l2_near_cycles=214, l2_far_cycles=214,                    # [JIA-V] 210-220; one partition
                         l2_bytes_per_cycle=1370,                                  # [JIA-V] measured (89% of 1536)
@@ -320,7 +323,7 @@ T4 = GPUPreset(
                 fp64_lanes=0.5,                                                   # [WP-TU] 2 per SM: 1/32 of FP32
                 sfu_lanes=4,                                                      # [WP-TU] 16 per SM; [ACCEL-TU] interval 8
                 lsu_lanes=4),                                                     # [WP-TU] 16 LD/ST per SM
-    memory=MemorySystem(l1_ways=4,                                                # approximate, as V100
+    memory=MemorySystem(l1_ways=4,                                                # approximate: not published
                         l1_bytes_per_cycle=64,                                    # [WP-TU] 64 B/clk/SM (16 LD/ST x 4 B)
                         l2_bytes=4 * 1024 * 1024, l2_ways=16,                     # [DS-T4]; [ACCEL-TU] 16-way
                         l2_near_cycles=194, l2_far_cycles=194,                    # [ACCEL-TU] L2 194; one partition
@@ -365,7 +368,8 @@ A100 = GPUPreset(
                 fp32_lanes=16, int_lanes=16, fp64_lanes=8,                        # [WP-A100] 64/64/32 per SM
                 sfu_lanes=4,                                                      # [WP-A100] 16 SFU per SM
                 lsu_lanes=8),                                                     # [WP-A100] 32 LD/ST per SM
-    memory=MemorySystem(l1_ways=4, l1_bytes_per_cycle=128,                        # [ABD-A]
+    memory=MemorySystem(l1_ways=4,                                                # approximate: not published
+                        l1_bytes_per_cycle=128,                                   # [ABD-A]
                         l2_bytes=40 * 1024 * 1024, l2_ways=16,                    # [WP-A100]; ways approximate
                         l2_near_cycles=208, l2_far_cycles=357,                    # [LUO] near ~208, far ~357
                         l2_bytes_per_cycle=3180,                                  # approximate, docs/timing.md
@@ -408,7 +412,8 @@ H100 = GPUPreset(
                 fp32_lanes=32, int_lanes=16, fp64_lanes=16,                       # [WP-H100] 128/64/64 per SM
                 sfu_lanes=4,                                                      # [LUO] 16 results/clk/SM
                 lsu_lanes=8),                                                     # [WP-H100] 32 LD/ST per SM
-    memory=MemorySystem(l1_ways=4, l1_bytes_per_cycle=128,                        # [LUO]
+    memory=MemorySystem(l1_ways=4,                                                # approximate: not published
+                        l1_bytes_per_cycle=128,                                   # [LUO]
                         l2_bytes=50 * 1024 * 1024, l2_ways=16,                    # [WP-H100], [MEAS]
                         l2_near_cycles=258, l2_far_cycles=414,                    # [LUO] near ~258, far ~414
                         l2_bytes_per_cycle=4470,                                  # [LUO] H800 measured

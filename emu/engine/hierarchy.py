@@ -18,7 +18,7 @@ ready, counting what happened on the way (``timing.counters``):
 - L1 (per SM) and L2 (shared by the SMs) are set-associative sector caches with
   LRU replacement. On GPUs whose L2 has two partitions, a line's partition
   (near or far, alternating by line) sets its hit and miss latency.
-- L2 and DRAM are queues: each sector occupies this SM's share of the GPU's L2
+- L2 and DRAM are queues shared by all SMs: each sector occupies the GPU's L2
   or DRAM bandwidth for ``rates[TR_*_SECTOR_CYCLES]`` cycles, after the data
   before it; its data arrive a latency after it leaves the queue.
 """
@@ -27,7 +27,8 @@ from numba import njit
 
 from emu.engine import layout as L
 
-Q_L1, Q_SHARED, Q_L2, Q_DRAM = 0, 1, 2, 3     # timing.queues: cycle each path of the SM is free again
+Q_L1, Q_SHARED = 0, 1      # timing.sm_queues[sm]: cycle each data path of an SM is free again
+Q_L2, Q_DRAM = 0, 1        # timing.gpu_queues: cycle the GPU's L2 and DRAM bandwidth is free again
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -81,16 +82,16 @@ def lookup(tags, stamps, sets, ways, key, stamp):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def queue(timing, which, at, cost):
-    """A sector enters bandwidth queue ``which`` at cycle ``at``; returns the cycle it leaves it."""
-    q = timing.queues
+def queue(q, which, at, cost):
+    """Something enters bandwidth queue ``q[which]`` at cycle ``at`` for ``cost`` cycles; returns
+    the cycle it leaves it."""
     start = max(float(at), q[which])
     q[which] = start + cost
     return start + cost
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def shared_access(now, timing, addresses, rows, size, mask):
+def shared_access(now, sm, timing, addresses, rows, size, mask):
     """A shared-memory access: its wavefronts through the banks; returns the cycle its data is ready."""
     t, c = timing.params, timing.counters
     words = timing.blocks
@@ -107,10 +108,8 @@ def shared_access(now, timing, addresses, rows, size, mask):
     c[L.TC_SHARED_REQUESTS] += 1
     c[L.TC_SHARED_WAVEFRONTS] += wavefronts
     c[L.TC_SHARED_IDEAL_WAVEFRONTS] += ideal
-    q = timing.queues
-    start = max(float(now), q[Q_SHARED])
-    q[Q_SHARED] = start + wavefronts
-    return np.int64(start) + wavefronts - 1 + t[L.T_SHARED_CYCLES]
+    done = queue(timing.sm_queues[sm], Q_SHARED, now, wavefronts)     # one wavefront per cycle
+    return np.int64(done) - 1 + t[L.T_SHARED_CYCLES]
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -125,7 +124,7 @@ def l2_access(at, timing, sector, write):
     t, c, rates = timing.params, timing.counters, timing.rates
     timing.clock[1] += 1
     hit, e = lookup(timing.l2_tag, timing.l2_stamp, t[L.T_L2_SETS], t[L.T_L2_WAYS], sector, timing.clock[1])
-    left = queue(timing, Q_L2, at, rates[L.TR_L2_SECTOR_CYCLES])
+    left = queue(timing.gpu_queues, Q_L2, at, rates[L.TR_L2_SECTOR_CYCLES])
     is_far = far(timing, sector)
     if write:
         if hit:
@@ -136,7 +135,7 @@ def l2_access(at, timing, sector, write):
         if timing.l2_dirty[e] == 0:          # a clean sector becomes dirty: it will be written back
             timing.l2_dirty[e] = 1
             c[L.TC_DRAM_WRITE_BYTES] += 32
-            queue(timing, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
+            queue(timing.gpu_queues, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
         return np.int64(left)
     if hit:
         c[L.TC_L2_HITS] += 1
@@ -144,12 +143,12 @@ def l2_access(at, timing, sector, write):
     c[L.TC_L2_MISSES] += 1
     c[L.TC_DRAM_READ_BYTES] += 32
     timing.l2_dirty[e] = 0
-    out = queue(timing, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
+    out = queue(timing.gpu_queues, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
     return np.int64(out) + (t[L.T_DRAM_FAR_CYCLES] if is_far else t[L.T_DRAM_NEAR_CYCLES])
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def global_access(now, timing, addresses, rows, size, mask, kind):
+def global_access(now, sm, timing, addresses, rows, size, mask, kind):
     """A global or local access through the coalescer, L1 and L2; returns the cycle its data is ready
     (stores: the cycle they have left the SM)."""
     t, c = timing.params, timing.counters
@@ -161,16 +160,13 @@ def global_access(now, timing, addresses, rows, size, mask, kind):
             lines += 1
     c[L.TC_GLOBAL_REQUESTS] += 1
     c[L.TC_SECTORS] += n
-    q = timing.queues
-    start = max(float(now), q[Q_L1])
-    q[Q_L1] = start + lines                 # one tag lookup per line per cycle
-    at = np.int64(start)
-    ready = at + lines
+    ready = np.int64(queue(timing.sm_queues[sm], Q_L1, now, lines))    # one tag lookup per line per cycle
+    at = ready - lines
     for i in range(n):
         sector = sectors[i]
         if kind == L.MEM_LOAD:
             timing.clock[1] += 1
-            hit, _ = lookup(timing.l1_tag, timing.l1_stamp, t[L.T_L1_SETS], t[L.T_L1_WAYS], sector,
+            hit, _ = lookup(timing.l1_tag[sm], timing.l1_stamp[sm], t[L.T_L1_SETS], t[L.T_L1_WAYS], sector,
                             timing.clock[1])
             if hit:
                 c[L.TC_L1_HITS] += 1
@@ -200,18 +196,18 @@ def interleave_local(t, addresses, rows, mask):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def access(now, timing, issued, addresses, kind):
+def access(now, sm, timing, issued, addresses, kind):
     """The cycle the data of the memory instruction just issued is ready (see the module's doc)."""
     rows, size, mask = issued[L.I_ADDRESS_ROWS], issued[L.I_ACCESS_BYTES], issued[L.I_MASK]
     space = issued[L.I_SPACE]
     if space == L.SP_SHARED:
-        ready = shared_access(now, timing, addresses, rows, size, mask)
+        ready = shared_access(now, sm, timing, addresses, rows, size, mask)
         if kind == L.MEM_ATOMIC:             # read, modify, write: the banks are visited twice
-            ready = shared_access(ready, timing, addresses, rows, size, mask)
+            ready = shared_access(ready, sm, timing, addresses, rows, size, mask)
         return ready
     if space == L.SP_LOCAL:
         interleave_local(timing.params, addresses, rows, mask)
-        return global_access(now, timing, addresses, rows, size, mask, kind)
+        return global_access(now, sm, timing, addresses, rows, size, mask, kind)
     if space == L.SP_GLOBAL:
-        return global_access(now, timing, addresses, rows, size, mask, kind)
+        return global_access(now, sm, timing, addresses, rows, size, mask, kind)
     return now + timing.params[L.T_CONST_CYCLES]    # kernel parameters and constants: the constant cache

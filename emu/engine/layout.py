@@ -355,7 +355,7 @@ FLOP_FP16, FLOP_BF16, FLOP_TF32, FLOP_FP32, FLOP_FP64, FLOP_FP8 = range(6)
  T_ATOMIC_CYCLES, T_CONST_CYCLES, T_SYNC_CYCLES,
  T_L1_SETS, T_L1_WAYS, T_L2_SETS, T_L2_WAYS,
  T_L2_PARTITIONS,     # 2: near and far L2 halves (A100, H100); 1: one L2 latency
- T_SM,                # the SM being simulated
+ T_SMS,               # SMs simulated: those the launch has CTAs for (slot s is on SM s % T_SMS)
  T_LOCAL_BASE, T_LOCAL_SIZE, T_THREADS,     # local memory: ML_LOCAL_BASE, ML_LOCAL_SIZE, register-file threads
  ) = range(20)
 N_T = 20
@@ -365,15 +365,14 @@ SCHED_GTO, SCHED_LRR = 0, 1
  ) = range(2)
 N_TR = 2
 
-# timing counters (timing.counters), summed over the SMs simulated
-(TC_CYCLES,           # the SM's cycle count (the kernel's: the largest over SMs)
- TC_ISSUED, TC_ACTIVE_WARP_CYCLES, TC_ACTIVE_CYCLES,
+# timing counters (timing.counters), over the whole GPU
+(TC_ISSUED,           # warp instructions issued
  TC_GLOBAL_REQUESTS, TC_SECTORS, TC_L1_HITS, TC_L1_MISSES, TC_L2_HITS, TC_L2_MISSES,
  TC_DRAM_READ_BYTES, TC_DRAM_WRITE_BYTES,
  TC_SHARED_REQUESTS, TC_SHARED_WAVEFRONTS, TC_SHARED_IDEAL_WAVEFRONTS,
  TC_TENSOR_BUSY,      # sub-partition cycles the tensor units were busy
  TC_STALL_BASE,       # + STALL_*: warp cycles by stall reason
- ) = range(17)
+ ) = range(14)
 TC_FLOP_BASE = TC_STALL_BASE + N_STALLS      # + FLOP_*: FLOPs by precision
 N_TC = TC_FLOP_BASE + len(FLOP_KINDS)
 MAX_BLOCKS = N_ADDRESS_ROWS * 32 * 4           # distinct sectors or shared words one instruction can touch

@@ -1,9 +1,13 @@
-"""The cycle model of one SM: warp schedulers, scoreboards and pipes around the functional engine.
+"""The cycle model: warp schedulers, scoreboards and pipes of the GPU's SMs around the functional engine.
 
-Execute at issue: every cycle, each of the SM's sub-partitions picks at most
-one ready warp of its own (warp ``gw`` belongs to sub-partition
-``gw % sub_partitions``) and ``control.issue`` executes its next instruction
-there and then. The timing is bookkeeping around that step:
+The SMs run together, cycle by cycle. The machine's CTA slots are spread over
+them (slot ``s`` is on SM ``s % SMs``, so CTAs are handed out breadth first, as
+the GPU's block scheduler does), and a CTA that finishes makes room for the
+next one on its SM. Each SM has sub-partitions, each with its own warps.
+
+Execute at issue: every cycle, each sub-partition picks at most one ready
+warp of its own and ``control.issue`` executes its next instruction there and
+then. The timing is bookkeeping around that step:
 
 - A warp is ready when its next instruction's registers are (a scoreboard
   holds each result register until the cycle its producer's latency has
@@ -20,6 +24,8 @@ there and then. The timing is bookkeeping around that step:
   then, ready, under not selected; its issue cycle is selected; a barrier's
   wait is barrier. They are counted per instruction (``pc_stalls``).
 - When no sub-partition can issue, the clock jumps to the next cycle one can.
+- Memory instructions go to ``hierarchy``: each SM has its L1 and shared
+  memory; L2 and DRAM, and their bandwidth, are the GPU's.
 
 Tensor instructions are issued here but computed in Python
 (``emu.engine.tensor``): ``run_timed`` returns R_TENSOR after a cycle in which
@@ -31,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from emu.engine import layout as L
-from emu.engine.control import deadlock, issue, release_barriers, retire_ctas, settle, start_cta
+from emu.engine.control import deadlock, release_barriers, retire_ctas, run_warp, settle, start_cta
 from emu.engine.hierarchy import access
 from emu.engine.operands import popc32
 from emu.isa.table import PIPE_ID
@@ -40,8 +46,10 @@ Timing = namedtuple("Timing", [
     "params",        # int64[N_T]: the preset's numbers (T_*)
     "rates",         # float64[N_TR]: bandwidth shares (TR_*)
     "pc_info",       # int64[instructions, N_P]: per-instruction timing (P_*)
-    "clock",         # int64[2]: the SM's cycle; the caches' use counter (their LRU stamps)
-    "queues",        # float64[4]: the cycle each bandwidth path is free (hierarchy.Q_*)
+    "clock",         # int64[2]: the GPU's cycle; the caches' use counter (their LRU stamps)
+    "sm_queues",     # float64[SMs, 2]: the cycle each data path of an SM is free (hierarchy.Q_L1, Q_SHARED)
+    "gpu_queues",    # float64[2]: the cycle L2 and DRAM bandwidth is free (hierarchy.Q_L2, Q_DRAM)
+    "sm_cycles",     # int64[SMs]: the last cycle each SM had work
     "warp_pc",       # int64[warps]: next instruction; AT_TENSOR, AT_BARRIER, or -1 when finished
     "warp_ready",    # int64[warps]: cycle its next instruction's registers are ready
     "warp_reason",   # int64[warps]: stall reason until then (STALL_*)
@@ -49,10 +57,12 @@ Timing = namedtuple("Timing", [
     "warp_age",      # int64[warps]: order of arrival on the SM (greedy-then-oldest)
     "reg_ready",     # int64[warps, registers]: the scoreboard
     "reg_kind",      # int64[warps, registers]: stall reason of a wait for that register
+    "warp_part",     # int64[warps]: its sub-partition (of all the GPU's: SM * sub_partitions + p)
+    "members",       # int64[sub-partitions, most]: the warps of each sub-partition (-1 past the last)
     "pipe_free",     # int64[sub-partitions, pipes]: cycle each pipe takes an instruction again
     "last_issued",   # int64[sub-partitions]: the warp each scheduler issued last
     "wake",          # int64[sub-partitions]: no warp of it can issue before this cycle
-    "l1_tag", "l1_stamp",                   # L1 of the SM: sector address and last use per entry
+    "l1_tag", "l1_stamp",                   # [SMs, entries] L1 of each SM: sector address and last use
     "l2_tag", "l2_stamp", "l2_dirty",       # L2 of the GPU
     "blocks",        # int64[MAX_BLOCKS]: scratch for the distinct sectors or words of one access
     "bank_words",    # int64[32]: scratch: distinct words per shared-memory bank
@@ -66,7 +76,7 @@ TENSOR_PIPE = PIPE_ID["tensor"]
 NEVER = np.int64(1) << 62
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def peek(gw, warps, timing, now):
     """Find warp ``gw``'s next instruction and the cycle its registers are ready (or mark it done)."""
     sp = settle(gw, warps)
@@ -89,14 +99,14 @@ def peek(gw, warps, timing, now):
     timing.warp_since[gw] = now
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def stall(timing, reason, pc, cycles):
     if cycles > 0:
         timing.counters[L.TC_STALL_BASE + reason] += cycles
         timing.pc_stalls[pc, reason] += cycles
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def count_wait(timing, gw, pc, now, pipe_free):
     """Put the cycles warp ``gw`` waited before issuing ``pc`` at ``now`` under their stall reasons."""
     since = timing.warp_since[gw]
@@ -110,18 +120,19 @@ def count_wait(timing, gw, pc, now, pipe_free):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def place_ctas(warps, slots, memory, out, timing, grid, now):
-    """Start the next CTAs in the free slots; returns how many started."""
+    """Start the next CTAs in the free slots, breadth first over the SMs; returns how many started."""
     nw = grid[L.G_CTA_WARPS]
+    sms = timing.params[L.T_SMS]
     started = 0
     for slot in range(grid[L.G_SLOTS]):
         if slots.cta[slot] < 0 and grid[L.G_NEXT_CTA] < grid[L.G_END_CTA]:
             cta = grid[L.G_NEXT_CTA]
             start_cta(slot, cta, warps, slots, memory, out, grid)
-            grid[L.G_NEXT_CTA] += grid[L.G_CTA_STRIDE]
+            slots.sreg[slot, L.SV_SMID] = slot % sms
+            grid[L.G_NEXT_CTA] += 1
             for gw in range(slot * nw, slot * nw + nw):
                 timing.reg_ready[gw, :] = 0
                 timing.warp_age[gw] = cta * nw + gw - slot * nw
-                timing.warp_since[gw] = now
                 peek(gw, warps, timing, now)
             started += 1
     if started:
@@ -129,28 +140,33 @@ def place_ctas(warps, slots, memory, out, timing, grid, now):
     return started
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
-def eligible(gw, p, warps, timing, now):
-    """The cycle warp ``gw`` of sub-partition ``p`` can issue its next instruction (NEVER: not now)."""
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def eligible(gw, q, warps, timing):
+    """The cycle warp ``gw`` of sub-partition ``q`` can issue its next instruction (NEVER: not now)."""
     if warps.state[gw] != L.W_READY or timing.warp_pc[gw] < 0:
         return NEVER
-    return max(timing.warp_ready[gw], timing.pipe_free[p, timing.pc_info[timing.warp_pc[gw], L.P_PIPE]])
+    return max(timing.warp_ready[gw], timing.pipe_free[q, timing.pc_info[timing.warp_pc[gw], L.P_PIPE]])
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
-def choose(p, warps, timing, now, n_warps, parts):
-    """The warp sub-partition ``p`` issues at ``now``, or -1 (then ``timing.wake[p]`` says until when)."""
-    last = timing.last_issued[p]
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def choose(q, warps, timing, now):
+    """The warp sub-partition ``q`` issues at ``now``, or -1 (then ``timing.wake[q]`` says until when)."""
+    members = timing.members[q]
+    last = timing.last_issued[q]
     lrr = timing.params[L.T_SCHEDULER] == L.SCHED_LRR
-    if not lrr and last >= 0 and eligible(last, p, warps, timing, now) <= now:
+    if not lrr and last >= 0 and eligible(last, q, warps, timing) <= now:
         return last                                             # greedy
-    m = (n_warps - p + parts - 1) // parts                      # its warps: p, p + parts, ...
-    first = (last - p) // parts + 1 if lrr and last >= 0 else 0
+    m = 0
+    first = 0
+    while m < members.shape[0] and members[m] >= 0:
+        if lrr and members[m] == last:
+            first = m + 1
+        m += 1
     best = -1
     wake = NEVER
     for j in range(m):
-        gw = p + ((first + j) % m) * parts
-        at = eligible(gw, p, warps, timing, now)
+        gw = members[(first + j) % m]
+        at = eligible(gw, q, warps, timing)
         if at <= now:
             if lrr:
                 return gw
@@ -159,21 +175,21 @@ def choose(p, warps, timing, now, n_warps, parts):
         elif at < wake:
             wake = at
     if best < 0:
-        timing.wake[p] = wake
+        timing.wake[q] = wake
     return best
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
-def complete(gw, pc, now, timing, scratch):
-    """The timing of the instruction warp ``gw`` just issued at ``now``: its pipe, its results'
-    readiness on the scoreboard, its FLOPs."""
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def complete(gw, q, pc, now, timing, scratch):
+    """The timing of the instruction warp ``gw`` (of sub-partition ``q``) just issued at ``now``: its
+    pipe, its results' readiness on the scoreboard, its FLOPs."""
     info = timing.pc_info[pc]
     issued = scratch.issued
-    p = gw % timing.params[L.T_SUB_PARTITIONS]
     pipe = info[L.P_PIPE]
-    timing.pipe_free[p, pipe] = now + info[L.P_INTERVAL]
+    timing.pipe_free[q, pipe] = now + info[L.P_INTERVAL]
     if info[L.P_MEMORY] != L.MEM_NONE and issued[L.I_ADDRESS_ROWS] > 0:
-        ready = access(now, timing, issued, scratch.addresses, info[L.P_MEMORY])
+        sm = q // timing.params[L.T_SUB_PARTITIONS]
+        ready = access(now, sm, timing, issued, scratch.addresses, info[L.P_MEMORY])
         space = issued[L.I_SPACE]
         kind = L.STALL_LONG_SCOREBOARD if space == L.SP_GLOBAL or space == L.SP_LOCAL else \
             L.STALL_SHORT_SCOREBOARD
@@ -200,24 +216,33 @@ def release(slot, warps, slots, timing, grid, now):
     go = now + timing.params[L.T_SYNC_CYCLES]
     for gw in range(slot * nw, slot * nw + nw):
         if warps.state[gw] == L.W_READY and timing.warp_pc[gw] == AT_BARRIER:
-            stall(timing, L.STALL_BARRIER, timing.warp_ready[gw],
-                  go - timing.warp_since[gw])
+            stall(timing, L.STALL_BARRIER, timing.warp_ready[gw], go - timing.warp_since[gw])
             peek(gw, warps, timing, go)
     timing.wake[:] = 0
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
-    """Run the CTAs grid[G_NEXT_CTA], + G_CTA_STRIDE, ... < G_END_CTA on one SM, cycle by cycle.
+def finish_ctas(warps, slots, memory, out, timing, grid, now):
+    """Free the slots of finished CTAs and start the next ones; note when each SM last had work."""
+    if retire_ctas(warps, slots, grid):
+        sms = timing.params[L.T_SMS]
+        for slot in range(grid[L.G_SLOTS]):
+            if slots.cta[slot] < 0:
+                timing.sm_cycles[slot % sms] = max(timing.sm_cycles[slot % sms], now)
+        place_ctas(warps, slots, memory, out, timing, grid, now)
 
-    Returns R_DONE (``timing.counters[TC_CYCLES]`` is the SM's cycle count), R_ERROR, R_TENSOR
-    (warps issued tensor instructions: compute them, then call again) or R_SLICE (call again).
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
+    """Run the launch's CTAs on the GPU's SMs, cycle by cycle.
+
+    Returns R_DONE (``timing.clock[0]`` is the kernel's cycle count), R_ERROR, R_TENSOR (warps
+    issued tensor instructions: compute them, then call again) or R_SLICE (call again).
     """
     nw = grid[L.G_CTA_WARPS]
-    n_warps = grid[L.G_SLOTS] * nw
-    parts = timing.params[L.T_SUB_PARTITIONS]
+    parts = timing.params[L.T_SMS] * timing.params[L.T_SUB_PARTITIONS]
     now = timing.clock[0]
-    for gw in range(n_warps):                   # back from computing tensor instructions
+    for gw in range(grid[L.G_SLOTS] * nw):     # back from computing tensor instructions
         if warps.state[gw] == L.W_READY and timing.warp_pc[gw] == AT_TENSOR:
             since = timing.warp_since[gw]
             peek(gw, warps, timing, now)
@@ -229,25 +254,28 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
     while True:
         issued_any = False
         tensor = False
-        for p in range(parts):
-            if timing.wake[p] > now:
+        done = False
+        for q in range(parts):
+            if timing.wake[q] > now:
                 continue
-            gw = choose(p, warps, timing, now, n_warps, parts)
+            gw = choose(q, warps, timing, now)
             if gw < 0:
                 continue
             pc = timing.warp_pc[gw]
             slot = gw // nw
-            count_wait(timing, gw, pc, now, timing.pipe_free[p, timing.pc_info[pc, L.P_PIPE]])
+            count_wait(timing, gw, pc, now, timing.pipe_free[q, timing.pc_info[pc, L.P_PIPE]])
             slots.sreg[slot, L.SV_CLOCK] = now - 1          # issue counts one: %clock reads ``now``
-            r = issue(gw, program, warps, slots, memory, out, scratch, grid)
+            r = run_warp(gw, program, warps, slots, memory, out, scratch, grid, 1)
             if r == L.R_ERROR:
                 timing.clock[0] = now
                 return L.R_ERROR
             issued_any = True
-            timing.last_issued[p] = gw
-            complete(gw, pc, now, timing, scratch)
+            timing.last_issued[q] = gw
+            complete(gw, q, pc, now, timing, scratch)
             if r == L.R_ISSUED:
                 peek(gw, warps, timing, now + 1)
+                if program.code[pc, L.F_EXEC] == L.EX_BARRIER:     # bar.arrive may complete a barrier
+                    release(slot, warps, slots, timing, grid, now)
             elif r == L.R_BLOCKED:
                 timing.warp_pc[gw] = AT_BARRIER
                 timing.warp_since[gw] = now + 1
@@ -259,9 +287,9 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
                 tensor = True
             else:
                 timing.warp_pc[gw] = -1
-            if warps.state[gw] == L.W_DONE:
-                if retire_ctas(warps, slots, grid):
-                    place_ctas(warps, slots, memory, out, timing, grid, now + 1)
+            done = done or warps.state[gw] == L.W_DONE
+        if done:
+            finish_ctas(warps, slots, memory, out, timing, grid, now + 1)
         timing.counters[L.TC_ISSUED] = stats[L.ST_WARP_INSTRUCTIONS]
         if tensor:
             timing.clock[0] = now + 1
@@ -270,15 +298,14 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
             now += 1
         else:
             wake = NEVER
-            for p in range(parts):
-                wake = min(wake, timing.wake[p])
+            for q in range(parts):
+                wake = min(wake, timing.wake[q])
             if wake == NEVER:
+                timing.clock[0] = now
                 busy = False
                 for slot in range(grid[L.G_SLOTS]):
                     busy = busy or slots.cta[slot] >= 0
-                timing.clock[0] = now
                 if not busy and grid[L.G_NEXT_CTA] >= grid[L.G_END_CTA]:
-                    timing.counters[L.TC_CYCLES] = max(timing.counters[L.TC_CYCLES], now)
                     return L.R_DONE
                 return deadlock(warps, slots, out, grid)
             now = max(now + 1, wake)

@@ -45,7 +45,7 @@ def timing_report(report: Report, timed, preset: GPUPreset, occupancy: Occupancy
     c = timed.counters
     cycles = timed.cycles
     time_s = cycles / preset.clock_hz
-    sm_cycles = sum(timed.sm_cycles)
+    sm_cycles = int(timed.sm_cycles.sum())     # cycles the SMs were busy, summed
     stalls = {name: int(c[L.TC_STALL_BASE + i]) for i, name in enumerate(L.STALL_NAMES)}
     flops = {name: int(c[L.TC_FLOP_BASE + i]) for i, name in enumerate(L.FLOP_KINDS)}
     dram = int(c[L.TC_DRAM_READ_BYTES] + c[L.TC_DRAM_WRITE_BYTES])
