@@ -97,6 +97,8 @@ def peek(gw, warps, timing, now):
     timing.warp_ready[gw] = ready
     timing.warp_reason[gw] = reason
     timing.warp_since[gw] = now
+    q = timing.warp_part[gw]
+    timing.wake[q] = min(timing.wake[q], ready)       # its scheduler has a warp to look at then
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
@@ -135,8 +137,6 @@ def place_ctas(warps, slots, memory, out, timing, grid, now):
                 timing.warp_age[gw] = cta * nw + gw - slot * nw
                 peek(gw, warps, timing, now)
             started += 1
-    if started:
-        timing.wake[:] = 0
     return started
 
 
@@ -218,7 +218,6 @@ def release(slot, warps, slots, timing, grid, now):
         if warps.state[gw] == L.W_READY and timing.warp_pc[gw] == AT_BARRIER:
             stall(timing, L.STALL_BARRIER, timing.warp_ready[gw], go - timing.warp_since[gw])
             peek(gw, warps, timing, go)
-    timing.wake[:] = 0
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -247,7 +246,6 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
             since = timing.warp_since[gw]
             peek(gw, warps, timing, now)
             timing.warp_since[gw] = since
-            timing.wake[:] = 0
     place_ctas(warps, slots, memory, out, timing, grid, now)
     stats = out.stats
     started = stats[L.ST_WARP_INSTRUCTIONS]
