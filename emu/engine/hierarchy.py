@@ -94,15 +94,27 @@ def queue(q, which, at, cost):
 def shared_access(now, sm, timing, addresses, rows, size, mask):
     """A shared-memory access: its wavefronts through the banks; returns the cycle its data is ready."""
     t, c = timing.params, timing.counters
-    words = timing.blocks
-    n = gather(addresses, rows, size, mask, 4, words)
-    banks = timing.bank_words
-    banks[:] = 0
+    count, seen = timing.bank_words, timing.bank_seen    # distinct words per bank, and which
+    count[:] = 0
+    n = 0
     busiest = 0
-    for i in range(n):
-        b = words[i] % 32
-        banks[b] += 1
-        busiest = max(busiest, banks[b])
+    for r in range(rows):
+        for lane in range(32):
+            if (mask >> lane) & 1:
+                a = addresses[r, lane]
+                for word in range(a >> 2, ((a + size - 1) >> 2) + 1):
+                    bank = word & 31
+                    k = count[bank]
+                    new = True
+                    for i in range(k):
+                        if seen[bank, i] == word:
+                            new = False
+                            break
+                    if new:
+                        seen[bank, k] = word
+                        count[bank] = k + 1
+                        busiest = max(busiest, k + 1)
+                        n += 1
     ideal = (n + 31) // 32
     wavefronts = max(busiest, ideal)
     c[L.TC_SHARED_REQUESTS] += 1

@@ -66,6 +66,7 @@ Timing = namedtuple("Timing", [
     "l2_tag", "l2_stamp", "l2_dirty",       # L2 of the GPU
     "blocks",        # int64[MAX_BLOCKS]: scratch for the distinct sectors or words of one access
     "bank_words",    # int64[32]: scratch: distinct words per shared-memory bank
+    "bank_seen",     # int64[32, MAX_BLOCKS]: scratch: those words
     "counters",      # int64[N_TC]
     "pc_stalls",     # int64[instructions, N_STALLS]: warp cycles spent waiting to issue each instruction
 ])

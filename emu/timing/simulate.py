@@ -111,6 +111,7 @@ def allocate(machine, params, rates, pc_info, n_registers: int) -> Timing:
         l2_tag=np.full(l2, -1, dtype=np.int64), l2_stamp=np.zeros(l2, dtype=np.int64),
         l2_dirty=np.zeros(l2, dtype=np.int64),
         blocks=np.zeros(L.MAX_BLOCKS, dtype=np.int64), bank_words=np.zeros(32, dtype=np.int64),
+        bank_seen=np.zeros((32, L.MAX_BLOCKS), dtype=np.int64),
         counters=np.zeros(L.N_TC, dtype=np.int64),
         pc_stalls=np.zeros((len(pc_info), L.N_STALLS), dtype=np.int64),
     )
