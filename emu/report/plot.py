@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .report import Report
+from .report import Report, short_source
 
 
 def plot_report(report: Report, path) -> Path:
@@ -33,7 +33,7 @@ def plot_report(report: Report, path) -> Path:
     memory.set_xlabel("warp instructions")
 
     hot = report.hot_lines[:8]
-    lines.barh([_short(source) for source, _ in hot], [count for _, count in hot], color="tab:green")
+    lines.barh([short_source(source) for source, _ in hot], [count for _, count in hot], color="tab:green")
     lines.invert_yaxis()
     lines.set_title("busiest source lines")
     lines.set_xlabel("warp instructions")
@@ -46,8 +46,3 @@ def plot_report(report: Report, path) -> Path:
     plt.close(fig)
     return path
 
-
-def _short(source: str) -> str:
-    """"…/examples/01_tiled_gemm.py:30" -> "01_tiled_gemm.py:30"."""
-    file, _, line = source.rpartition(":")
-    return f"{Path(file).name}:{line}" if file else source
