@@ -140,6 +140,11 @@ class Report:
         from .plot import plot_report
         return plot_report(self, path)
 
+    def plot_roofline(self, path):
+        """Save the kernel on its GPU's roofline (timing mode; needs matplotlib), see ``emu.report.roofline``."""
+        from .roofline import plot_roofline
+        return plot_roofline(self, path)
+
     def __str__(self) -> str:
         grid = "×".join(map(str, self.grid))
         block = "×".join(map(str, self.block))
