@@ -5,7 +5,7 @@ gives its cycles, GFLOP/s, arithmetic intensity (FLOPs per DRAM byte) and the
 share of the FP32 peak, and out/07_gemm_roofline.png places all three on each
 GPU's roofline (emu.report.roofline.plot_rooflines).
 
-Size: C = A @ B with A of N x (N+3), B of (N+3) x (N+7) and N = 192 (about 40 s on
+Size: C = A @ B with A of N x (N+3), B of (N+3) x (N+7) and N = 192 (about 10 s on
 a 2-core laptop). That is small for a GPU: the register-blocked kernel's 64 x 64
 tiles give it only 16 CTAs, so it leaves most SMs idle and its 96 registers per
 thread cap each SM at 8 warps — on a matrix this size it loses, as a library

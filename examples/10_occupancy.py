@@ -14,7 +14,7 @@
    are not modelled.
 
 The tables and out/10_occupancy.png show both sweeps. Sizes: 2^18 elements, a
-256 x 259 x 263 GEMM (about 15 s on a 2-core laptop).
+256 x 259 x 263 GEMM (about 7 s on a 2-core laptop).
 
     python examples/10_occupancy.py
 """
