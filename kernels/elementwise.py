@@ -1,4 +1,4 @@
-"""Element-wise kernels: vector add and saxpy."""
+"""Element-wise kernels: vector add, saxpy, and a strided copy (for coalescing)."""
 
 import numpy as np
 from numba import cuda, njit
@@ -36,8 +36,26 @@ def saxpy_twin(alpha, x, y, out):
         out[i] = fma32(alpha, x[i], y[i])
 
 
+@cuda.jit
+def copy_strided(src, dst, stride):
+    """dst[i] = src[i * stride]: a warp's loads span 32 * stride words, its stores 32."""
+    i = cuda.grid(1)
+    if i < dst.size:
+        dst[i] = src[i * stride]
+
+
+@njit(cache=True)
+def copy_strided_twin(src, dst, stride):
+    for i in range(dst.size):
+        dst[i] = src[i * stride]
+
+
+def make_copy_strided_inputs(rng, n, stride=3):
+    return uniform(rng, n * stride), np.zeros(n, np.float32), np.int64(stride)
+
+
 def _grid_1d(args):
-    n = args[-1].size
+    n = next(a for a in reversed(args) if isinstance(a, np.ndarray) and a.ndim).size    # the output
     return (blocks(n, TPB),), (TPB,)
 
 
@@ -62,5 +80,14 @@ CASES = [
         sizes=(77, 3001),
         fuses_fma=True,
         reason=EXACT_FMA,
+    ),
+    KernelCase(
+        name="copy_strided",
+        kernel=copy_strided,
+        make_inputs=make_copy_strided_inputs,
+        launch_config=_grid_1d,
+        run_twin=twin_runner(copy_strided_twin, (1,)),
+        outputs=(1,),
+        sizes=(1, 1000),
     ),
 ]

@@ -1,4 +1,4 @@
-"""Matrix transpose: naive, and through a padded 32 x 33 shared-memory tile."""
+"""Matrix transpose: naive, and through a 32 x 32 shared-memory tile, unpadded (bank conflicts) or padded to 32 x 33."""
 
 import numpy as np
 from numba import cuda, float32, njit
@@ -19,26 +19,34 @@ def transpose_naive(a, out):
         out[c, r] = a[r, c]
 
 
-@cuda.jit
-def transpose_tiled(a, out):
-    """Read a tile row-wise, write it back column-wise from shared memory, so both
-    global reads and writes are coalesced. The +1 column keeps the column-wise
-    shared-memory reads free of bank conflicts."""
-    tile = cuda.shared.array((TILE, TILE_PADDED), float32)
-    tx = cuda.threadIdx.x
-    ty = cuda.threadIdx.y
-    row0 = cuda.blockIdx.y * TILE
-    col0 = cuda.blockIdx.x * TILE
-    rows, cols = a.shape
-    for k in range(0, TILE, ROWS):
-        r = row0 + ty + k
-        if r < rows and col0 + tx < cols:
-            tile[ty + k, tx] = a[r, col0 + tx]
-    cuda.syncthreads()
-    for k in range(0, TILE, ROWS):
-        r = col0 + ty + k          # row of out == column of a
-        if r < cols and row0 + tx < rows:
-            out[r, row0 + tx] = tile[tx, ty + k]
+def _transpose_through_shared(row_words: int, name: str):
+    """A kernel that reads a TILE x TILE tile row-wise, writes it back column-wise from shared memory,
+    so both global reads and writes are coalesced; the tile's rows are ``row_words`` words long."""
+    def transpose(a, out):
+        tile = cuda.shared.array((TILE, row_words), float32)
+        tx = cuda.threadIdx.x
+        ty = cuda.threadIdx.y
+        row0 = cuda.blockIdx.y * TILE
+        col0 = cuda.blockIdx.x * TILE
+        rows, cols = a.shape
+        for k in range(0, TILE, ROWS):
+            r = row0 + ty + k
+            if r < rows and col0 + tx < cols:
+                tile[ty + k, tx] = a[r, col0 + tx]
+        cuda.syncthreads()
+        for k in range(0, TILE, ROWS):
+            r = col0 + ty + k          # row of out == column of a
+            if r < cols and row0 + tx < rows:
+                out[r, row0 + tx] = tile[tx, ty + k]
+    transpose.__name__ = transpose.__qualname__ = name
+    return cuda.jit(transpose)
+
+
+# Reading tile[tx, ty + k] walks down a column. With TILE-word rows the 32 lanes' words
+# are TILE apart, all in one bank: a 32-way conflict. One word of padding per row puts
+# consecutive rows in consecutive banks: conflict-free.
+transpose_tiled = _transpose_through_shared(TILE_PADDED, "transpose_tiled")
+transpose_tiled_unpadded = _transpose_through_shared(TILE, "transpose_tiled_unpadded")
 
 
 @njit(cache=True)
@@ -65,9 +73,9 @@ CASES = [
         outputs=(1,),
         sizes=(1, 21, 45),
     ),
-    KernelCase(
-        name="transpose_tiled",
-        kernel=transpose_tiled,
+    *(KernelCase(
+        name=name,
+        kernel=kernel,
         make_inputs=make_transpose_inputs,
         launch_config=lambda args: ((blocks(args[0].shape[1], TILE),
                                      blocks(args[0].shape[0], TILE)),
@@ -75,5 +83,6 @@ CASES = [
         run_twin=twin_runner(transpose_twin, (1,)),
         outputs=(1,),
         sizes=(1, 21, 45),
-    ),
+    ) for name, kernel in [("transpose_tiled", transpose_tiled),
+                           ("transpose_tiled_unpadded", transpose_tiled_unpadded)]),
 ]

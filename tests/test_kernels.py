@@ -25,8 +25,8 @@ WARP = 32
 
 # Kernels that stage data in shared memory and synchronise the block; all others
 # use neither.
-SHARED_MEMORY_KERNELS = {"gemm_tiled", "gemm_tiled_padded", "sum_tree", "histogram_shared",
-                         "transpose_tiled", "softmax_rows"}
+SHARED_MEMORY_KERNELS = {"gemm_tiled", "gemm_tiled_padded", "gemm_register_blocked", "sum_tree", "histogram_shared",
+                         "transpose_tiled", "transpose_tiled_unpadded", "softmax_rows"}
 assert SHARED_MEMORY_KERNELS <= BY_NAME.keys()
 
 CASE_SIZES = [pytest.param(case, size, id=f"{case.name}-{size}")
