@@ -20,7 +20,7 @@ from emu.arch.presets import GPUPreset, get_preset, load_preset, sm_number
 from emu.engine import state
 from emu.engine import layout as L
 from emu.engine.memory import LaunchMemory
-from emu.errors import KernelArgumentError, KernelFault, LaunchError
+from emu.errors import KernelArgumentError, KernelFault, LaunchError, PtxasError
 from emu.arch.occupancy import Occupancy, occupancy_for_launch
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx, ptxas_resources
 from emu.frontend.exceptions import kernel_exception
@@ -233,7 +233,11 @@ class GPU:
         n_ctas = grid[0] * grid[1] * grid[2]
         occupancy, registers = None, None
         if mode == "timing":
-            resources = ptxas_resources(compiled.ptx, compiled.entry, self.preset.cc)
+            try:
+                resources = ptxas_resources(compiled.ptx, compiled.entry, self.preset.cc)
+            except PtxasError as error:
+                raise PtxasError(f"{error}\nTiming mode needs ptxas's register count for occupancy; "
+                                 f"mode='functional' runs the kernel without it") from error
             registers = resources.registers_per_thread
             occupancy = occupancy_for_launch(self.preset, block[0] * block[1] * block[2], registers, shared_total)
             sms = active_sms(self.preset, n_ctas)
