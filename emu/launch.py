@@ -32,10 +32,10 @@ from emu.ptx.parser import parse_ptx
 from emu.report.printf import format_printf
 from emu.report.report import Report
 from emu.timing.report import timing_report
-from emu.timing.simulate import Timed, active_sms, simulate
+from emu.timing.simulate import Timed, active_sms, plan_sample, simulate
 
 DEFAULT_BUDGET = 2_000_000_000      # warp instructions before a launch is called runaway
-MODES = ("timing", "functional")
+MODES = ("timing", "functional", "sampled")
 
 
 def reference_mode() -> int:
@@ -105,12 +105,14 @@ class Prepared:
     mode: str = "functional"
     occupancy: Occupancy | None = None     # timing mode
     registers_per_thread: int | None = None   # timing mode: as ptxas allocates them
+    sample: tuple | None = None            # sampled mode: (SMs, CTAs) simulated (simulate.plan_sample)
 
     def run(self) -> Run:
         """Run the launch in its mode and finish it."""
         if self.mode == "functional":
             return self.finish(self.machine.run())
-        timed = simulate(self.machine, self.preset, self.program, int(self.machine.grid[L.G_TOTAL_SMEM]))
+        timed = simulate(self.machine, self.preset, self.program, int(self.machine.grid[L.G_TOTAL_SMEM]),
+                         self.sample)
         return self.finish(timed.seconds, timed)
 
     def finish(self, elapsed: float, timed: Timed | None = None) -> Run:
@@ -126,8 +128,9 @@ class Prepared:
         if raised := kernel_exception(self.kernel, self.program,
                                       lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size]):
             raise raised
-        for array, alloc in self.copies:
-            _copy_back(array, self.memory.read(alloc))
+        if timed is None or timed.sample is None:      # a sample computed only part of the results
+            for array, alloc in self.copies:
+                _copy_back(array, self.memory.read(alloc))
         report = _report(self.kernel, self.preset, self.grid, self.block, stats, counts, self.program, elapsed)
         if timed is not None:
             report = timing_report(report, timed, self.preset, self.occupancy, self.registers_per_thread,
@@ -231,8 +234,8 @@ class GPU:
             memory.allocate(var.name, var.size_bytes, init)
         param_values, copies = _marshal(compiled, program, args, memory)
         n_ctas = grid[0] * grid[1] * grid[2]
-        occupancy, registers = None, None
-        if mode == "timing":
+        occupancy, registers, sample = None, None, None
+        if mode != "functional":
             try:
                 resources = ptxas_resources(compiled.ptx, compiled.entry, self.preset.cc)
             except PtxasError as error:
@@ -241,19 +244,24 @@ class GPU:
             registers = resources.registers_per_thread
             occupancy = occupancy_for_launch(self.preset, block[0] * block[1] * block[2], registers, shared_total)
             sms = active_sms(self.preset, n_ctas)
-            slots = sms * min(occupancy.ctas_per_sm, -(-n_ctas // sms))      # every SM's resident CTAs
+            per_sm = min(occupancy.ctas_per_sm, -(-n_ctas // sms))
+            if mode == "sampled":
+                sample = plan_sample(self.preset, n_ctas, per_sm)
+            slots = (sample[0] if sample else sms) * per_sm          # every simulated SM's resident CTAs
         else:
             slots = self._resident_ctas(n_ctas, block)
         machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),
                               self.preset.sm_count, slots, budget, reference_mode(), int(self.preset.clock_mhz))
         _write_params(machine.memory.mem, memory.layout["param_base"], program, param_values)
         return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args, mode, occupancy,
-                        registers)
+                        registers, sample)
 
     def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
                budget: int = DEFAULT_BUDGET, mode: str = "timing") -> Run:
         """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place.
-        ``mode``: "timing" (cycles, time, stalls, ...) or "functional" (results only, faster)."""
+        ``mode``: "timing" (cycles, time, stalls, ...), "functional" (results only, faster) or
+        "sampled" (an estimate of the cycles of a big grid from a few waves on a few SMs, with its
+        error bound; the kernel's results are not computed and ``args`` are left as they were)."""
         return self.prepare(kernel, grid, block, args, shared_mem, budget, mode).run()
 
     def _resident_ctas(self, n_ctas: int, block) -> int:

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from emu.engine import layout as L
-from emu.engine.control import deadlock, release_barriers, retire_ctas, run_warp, settle, start_cta
+from emu.engine.control import deadlock, release_barriers, run_warp, settle, start_cta
 from emu.engine.hierarchy import access
 from emu.engine.operands import popc32
 from emu.isa.table import PIPE_ID
@@ -50,6 +50,7 @@ Timing = namedtuple("Timing", [
     "sm_queues",     # float64[SMs, 2]: the cycle each data path of an SM is free (hierarchy.Q_L1, Q_SHARED)
     "gpu_queues",    # float64[2]: the cycle L2 and DRAM bandwidth is free (hierarchy.Q_L2, Q_DRAM)
     "sm_cycles",     # int64[SMs]: the last cycle each SM had work
+    "cta_done",      # int64[CTAs]: the cycle each CTA finished
     "warp_pc",       # int64[warps]: next instruction; AT_TENSOR, AT_BARRIER, or -1 when finished
     "warp_ready",    # int64[warps]: cycle its next instruction's registers are ready
     "warp_reason",   # int64[warps]: stall reason until then (STALL_*)
@@ -122,23 +123,44 @@ def count_wait(timing, gw, pc, now, pipe_free):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def place_ctas(warps, slots, memory, out, timing, grid, now):
-    """Start the next CTAs in the free slots, breadth first over the SMs; returns how many started."""
+def place_cta(slot, warps, slots, memory, out, timing, grid, now):
+    """Start the next CTA in free slot ``slot``, if one is left; returns whether one started."""
+    if grid[L.G_NEXT_CTA] >= grid[L.G_END_CTA]:
+        return False
     nw = grid[L.G_CTA_WARPS]
-    sms = timing.params[L.T_SMS]
-    started = 0
+    cta = grid[L.G_NEXT_CTA]
+    start_cta(slot, cta, warps, slots, memory, out, grid)
+    slots.sreg[slot, L.SV_SMID] = slot % timing.params[L.T_SMS]
+    grid[L.G_NEXT_CTA] += 1
+    for gw in range(slot * nw, slot * nw + nw):
+        timing.reg_ready[gw, :] = 0
+        timing.warp_age[gw] = cta * nw + gw - slot * nw
+        peek(gw, warps, timing, now)
+    return True
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def place_ctas(warps, slots, memory, out, timing, grid, now):
+    """Start the next CTAs in all free slots, breadth first over the SMs (slot s is on SM s % SMs)."""
     for slot in range(grid[L.G_SLOTS]):
-        if slots.cta[slot] < 0 and grid[L.G_NEXT_CTA] < grid[L.G_END_CTA]:
-            cta = grid[L.G_NEXT_CTA]
-            start_cta(slot, cta, warps, slots, memory, out, grid)
-            slots.sreg[slot, L.SV_SMID] = slot % sms
-            grid[L.G_NEXT_CTA] += 1
-            for gw in range(slot * nw, slot * nw + nw):
-                timing.reg_ready[gw, :] = 0
-                timing.warp_age[gw] = cta * nw + gw - slot * nw
-                peek(gw, warps, timing, now)
-            started += 1
-    return started
+        if slots.cta[slot] < 0 and not place_cta(slot, warps, slots, memory, out, timing, grid, now):
+            return
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def finish_warp(gw, warps, slots, memory, out, timing, grid, now):
+    """Warp ``gw`` has finished: if its CTA has too, note when, free its slot and start the next CTA there."""
+    nw = grid[L.G_CTA_WARPS]
+    slot = gw // nw
+    for other in range(slot * nw, slot * nw + nw):
+        if warps.state[other] != L.W_DONE:
+            return
+    sm = slot % timing.params[L.T_SMS]
+    timing.cta_done[slots.cta[slot]] = now
+    timing.sm_cycles[sm] = max(timing.sm_cycles[sm], now)
+    slots.cta[slot] = -1
+    grid[L.G_CTAS_DONE] += 1
+    place_cta(slot, warps, slots, memory, out, timing, grid, now)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
@@ -222,17 +244,6 @@ def release(slot, warps, slots, timing, grid, now):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def finish_ctas(warps, slots, memory, out, timing, grid, now):
-    """Free the slots of finished CTAs and start the next ones; note when each SM last had work."""
-    if retire_ctas(warps, slots, grid):
-        sms = timing.params[L.T_SMS]
-        for slot in range(grid[L.G_SLOTS]):
-            if slots.cta[slot] < 0:
-                timing.sm_cycles[slot % sms] = max(timing.sm_cycles[slot % sms], now)
-        place_ctas(warps, slots, memory, out, timing, grid, now)
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
 def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
     """Run the launch's CTAs on the GPU's SMs, cycle by cycle.
 
@@ -253,7 +264,6 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
     while True:
         issued_any = False
         tensor = False
-        done = False
         for q in range(parts):
             if timing.wake[q] > now:
                 continue
@@ -286,9 +296,8 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
                 tensor = True
             else:
                 timing.warp_pc[gw] = -1
-            done = done or warps.state[gw] == L.W_DONE
-        if done:
-            finish_ctas(warps, slots, memory, out, timing, grid, now + 1)
+            if warps.state[gw] == L.W_DONE:
+                finish_warp(gw, warps, slots, memory, out, timing, grid, now + 1)
         timing.counters[L.TC_ISSUED] = stats[L.ST_WARP_INSTRUCTIONS]
         if tensor:
             timing.clock[0] = now + 1

@@ -29,6 +29,7 @@ NSIGHT_METRICS = {
     "tensor_utilisation": "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active",
     "stalls": "smsp__pcsamp_warps_issue_stalled_<reason> (every warp cycle, not sampled)",
     "line_cycles": "Source view: warp stall samples per instruction, summed per source line",
+    "sampled": "(none: Nsight measures every launch in full)",
 }
 """The Nsight Compute metric each timing field of a Report corresponds to (docs/timing.md)."""
 
@@ -87,6 +88,7 @@ class Report:
     stalls: dict | None = None                    # reason -> warp cycles
     line_cycles: list | None = None               # [(source, warp cycles, {reason: warp cycles})], most first
     roofline: dict | None = None                  # the preset's ceilings: name -> FLOP/s or B/s
+    sampled: dict | None = None                   # sampled mode: what ran, and the estimate's error bound
 
     @property
     def shared_accesses(self) -> int:
@@ -186,6 +188,11 @@ class Report:
             f"{_number(self.shared_wavefronts_per_request, '.2f')} wavefronts/request",
             f"  tensor pipe         {_percent(self.tensor_utilisation):>14}   busy",
         ]
+        if self.sampled:
+            lines.insert(2, f"  sampled             {self.sampled['error_cycles']:>14,}   cycles error bound: "
+                            f"{self.sampled['ctas']:,} of {self.sampled['ctas_total']:,} CTAs on "
+                            f"{self.sampled['sms']} SMs, extrapolated over {self.sampled['waves_total']:.1f} waves; "
+                            "the kernel's results were not computed")
         total = sum(self.stalls.values()) if self.stalls else 0
         if total:
             top = sorted(self.stalls.items(), key=lambda kv: -kv[1])[:TOP_STALLS]

@@ -66,4 +66,5 @@ def timing_report(report: Report, timed, preset: GPUPreset, occupancy: Occupancy
         shared_wavefronts_per_request=_ratio(c[L.TC_SHARED_WAVEFRONTS], shared_requests),
         tensor_utilisation=_ratio(c[L.TC_TENSOR_BUSY], sm_cycles * preset.pipes.sub_partitions),
         stalls=stalls, line_cycles=_lines(timed, program, source_of), roofline=roofline(preset),
+        sampled=dataclasses.asdict(timed.sample) if timed.sample else None,
     )
