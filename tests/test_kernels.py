@@ -43,11 +43,11 @@ def compiled_cuda_cpp(source, entry):
     return emu.compile_cuda(source, entry)
 
 
-def launch(gpu, case, args):
+def launch(gpu, case, args, mode="timing"):
     """Launch `case` on `args` (updated in place) and return the run's report."""
     kernel = compiled_cuda_cpp(case.kernel, case.entry) if case.is_cuda_cpp else case.kernel
     grid, block = case.launch_config(args)
-    return gpu.launch(kernel, grid=grid, block=block, args=args).report
+    return gpu.launch(kernel, grid=grid, block=block, args=args, mode=mode).report
 
 
 def check_outputs(case, args, expected):
@@ -91,19 +91,21 @@ def test_kernel_matches_twin(case, size):
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in KERNELS])
-def test_reference_path_gives_the_same_bits(case, monkeypatch):
-    """Every library kernel, with EMU_REFERENCE=1 (only the per-lane definitions run), gives exactly
-    the bits and the instruction counts of the fast paths."""
+def test_every_mode_and_path_gives_the_same_bits(case, monkeypatch):
+    """Every library kernel gives exactly the same bits and instruction counts in timing mode (the
+    cycle model steps the engine one instruction at a time, CTAs of all SMs interleaved), in
+    functional mode, and in functional mode with EMU_REFERENCE=1 (only the per-lane definitions run)."""
     runs = []
-    for reference in ("0", "1"):
+    for mode, reference in (("timing", "0"), ("functional", "0"), ("functional", "1")):
         monkeypatch.setenv("EMU_REFERENCE", reference)
         args = case.make_inputs(np.random.default_rng(SEED), case.sizes[0])
-        report = launch(emu.GPU(case.gpu), case, args)
+        report = launch(emu.GPU(case.gpu), case, args, mode)
         runs.append(([args[i].copy() for i in case.outputs], report.warp_instructions, report.counts_by_class))
-    (fast_out, *fast_counts), (ref_out, *ref_counts) = runs
-    for got, want in zip(ref_out, fast_out):
-        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
-    assert ref_counts == fast_counts
+    (first_out, *first_counts), *others = runs
+    for out, *counts in others:
+        for got, want in zip(out, first_out):
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+        assert counts == first_counts
 
 
 @pytest.mark.parametrize("name", ["vector_add", "gemm_tiled", "sum_shuffle"])
