@@ -78,7 +78,8 @@ def chase_twin(chain: np.ndarray, start: int, loads: int) -> int:
 
 @cuda.jit
 def pointer_chase(chain, start, warm_loads, loads, cycles, last):
-    """Thread 0 follows ``chain`` (``make_chain``) from ``start`` (a uint32): ``warm_loads`` loads untimed, then ``loads`` timed.
+    """Thread 0 follows ``chain`` (``make_chain``) from ``start`` (a uint32): ``warm_loads`` loads untimed,
+    then ``loads`` timed.
 
     The warm-up brings the footprint into the caches it fits in (a whole
     cycle of the chain for L1 and L2; none for DRAM, whose footprint exceeds
@@ -120,8 +121,9 @@ def shared_pointer_chase(chain, start, loads, cycles, last):
 # ------------------------------------------------------------------ FFMA
 @cuda.jit
 def ffma_dependent(x, b, c, iterations, out, cycles):
-    """Launch with blocks of a multiple of 32 threads. Each thread: ``a = x[i]``, then ``a = a * b + c`` ``iterations`` times (one fma.rn.f32 each, each
-    waiting for the last); ``out[i] = a``. ``cycles[warp]``: the chain and the store of its result."""
+    """Each thread: ``a = x[i]``, then ``a = a * b + c`` ``iterations`` times (one fma.rn.f32 each, each
+    waiting for the last); ``out[i] = a``. ``cycles[warp]``: the chain and the store of its result.
+    Launch blocks of a multiple of 32 threads (so that ``i // 32`` is the warp)."""
     i = cuda.grid(1)
     if i < x.size:
         a = x[i]
@@ -264,7 +266,8 @@ def mma_inputs(rng: np.random.Generator):
 
 def mma_twin(A, B, C, iterations: int) -> np.ndarray:
     """One chain's D: C + iterations * A @ B (exact for ``mma_inputs`` and iterations below 2**14)."""
-    return (C.astype(np.float64) + iterations * (A.astype(np.float64) @ B.astype(np.float64))).astype(np.float32)
+    product = A.astype(np.float64) @ B.astype(np.float64)
+    return (C.astype(np.float64) + iterations * product).astype(np.float32)
 
 
 def mma_flops(warps: int, iterations: int, chains: int) -> int:

@@ -86,6 +86,7 @@ PROVENANCE = {
     "platform": Field(_STR, "always", "host OS and machine"),
     "date": Field(_STR, "always", "UTC, ISO 8601"),
     "command": Field(_STR, "always", "the command line that made the file"),
+    "quick": Field((bool,), "always", "made with --quick: the smallest kernel sizes, short microbenchmarks"),
 }
 
 KERNEL_ENTRY = {
@@ -143,8 +144,9 @@ def _check_fields(where: str, entry: Any, schema: dict, source: str, problems: l
         if value is None:
             if spec.required == "always" or spec.required == source:
                 problems.append(f"{where}: {name!r} is null, which a {source} file may not have")
-        elif isinstance(value, bool) or not isinstance(value, spec.types):
-            problems.append(f"{where}: {name!r} is {type(value).__name__}, not {'/'.join(t.__name__ for t in spec.types)}")
+        elif (isinstance(value, bool) and bool not in spec.types) or not isinstance(value, spec.types):
+            wanted = "/".join(t.__name__ for t in spec.types)
+            problems.append(f"{where}: {name!r} is {type(value).__name__}, not {wanted}")
 
 
 def validate(record: Any) -> None:
@@ -260,8 +262,8 @@ def _device_clocks_mhz(device) -> tuple[float, float]:
     try:
         return device.CLOCK_RATE / 1e3, device.MEMORY_CLOCK_RATE / 1e3
     except AttributeError:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=clocks.max.sm,clocks.max.mem", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=30, check=True).stdout
+        query = ["nvidia-smi", "--query-gpu=clocks.max.sm,clocks.max.mem", "--format=csv,noheader,nounits"]
+        out = subprocess.run(query, capture_output=True, text=True, timeout=30, check=True).stdout
         sm, memory = out.splitlines()[0].split(",")
         return float(sm), float(memory)
 
@@ -500,8 +502,8 @@ def record(backend: Backend, command: str, quick: bool = False, kernels=None, be
     kernel_entries, skipped = time_kernels(backend, kernel_selection(quick, kernels))
     benches = [b for b in microbenchmarks(quick, backend.sm_count) if benchmarks is None or b.name in benchmarks]
     bench_entries, bench_skipped = run_microbenchmarks(backend, benches)
-    provenance = backend.provenance(command)
-    provenance["sm_clock_mhz_under_load"] = _clock_under_load(bench_entries)
+    provenance = {**backend.provenance(command), "quick": quick,
+                  "sm_clock_mhz_under_load": _clock_under_load(bench_entries)}
     result = {"format": FORMAT, "provenance": provenance, "kernels": kernel_entries,
               "microbenchmarks": bench_entries, "skipped": skipped + bench_skipped}
     validate(result)
