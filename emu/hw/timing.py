@@ -525,6 +525,8 @@ def main(argv=None) -> int:
     parser.add_argument("--benchmarks", help="comma-separated microbenchmark names (default: all)")
     args = parser.parse_args(argv)
     command = " ".join(["python -m emu.hw.timing", *argv])
+    if args.emulate and args.out is not None and args.out.name.startswith("hw_timing_"):
+        parser.error("hw_timing_* files hold measurements: give an emulated record another name")
     if args.emulate:
         backend = Emulated(args.emulate)
     else:
