@@ -17,7 +17,8 @@ tables, one row per instruction:
   ``cvt_f32_f16``, ``cvt_f32_bf16``, ``{add,sub,mul,fma}_rn_{f16,bf16}``,
   ``pack_f16x2``, ``unpack_f16x2``, ``pack_bf16x2``, ``unpack_bf16x2``,
   ``pack_f16x2_f32``, ``pack_bf16x2_f32``;
-- ``ldmatrix.OPS``: ``ldmatrix_x{1,2,4}[_trans]`` and ``shared_address``.
+- ``ldmatrix.OPS``: ``ldmatrix_x{1,2,4}[_trans]`` and ``shared_address``;
+- ``clock.OPS``: ``clock64()``, the SM's cycle counter, for kernels that time themselves.
 
 A warp-tile of a float16 GEMM (A is M x K, B is K x N, C is M x N float32)::
 
@@ -34,14 +35,16 @@ Each intrinsic's docstring names its PTX and the oldest ``sm`` that has it;
 ``AsmOp.min_sm`` holds it for programs. BF16 values are uint16 bit patterns
 (numba has no bfloat16 arrays), FP8 values uint8 patterns.
 """
-from . import fragments, ldmatrix, mma, scalar
+from . import clock, fragments, ldmatrix, mma, scalar
 from ._asm import AsmOp
 
 globals().update(scalar.INTRINSICS)
 globals().update(mma.INTRINSICS)
 globals().update(ldmatrix.INTRINSICS)
+globals().update(clock.INTRINSICS)
 globals().update(fragments.FUNCTIONS)
 shared_address = ldmatrix.shared_address
 
 __all__ = ["AsmOp", "shared_address", *scalar.INTRINSICS, *mma.INTRINSICS, *ldmatrix.INTRINSICS,
+           *clock.INTRINSICS,
            *fragments.FUNCTIONS]

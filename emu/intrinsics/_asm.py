@@ -21,7 +21,9 @@ comes back as a scalar, several as a tuple.
 Warp-wide instructions (``.sync.aligned``: mma, ldmatrix) are emitted as
 volatile and convergent, as CUDA's headers emit them: LLVM may then neither
 drop nor duplicate them, move them across barriers, nor sink them into
-divergent code.
+divergent code. Timing fences (reads of ``%clock64``) are emitted as volatile
+with a memory clobber, as CUDA's ``clock64()`` is: LLVM keeps two reads apart
+and keeps every memory access on its side of them.
 """
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ class AsmOp:
     min_sm: int                 # the oldest target that has it (PTX ISA; checked with ptxas in the tests)
     doc: str
     warp_sync: bool = False     # a .sync.aligned warp instruction
+    timing_fence: bool = False  # reads a clock: never merged, moved, or crossed by memory accesses
 
     def __post_init__(self):
         assert self.outputs and all(r in REGISTERS for r in self.outputs + self.inputs), self.name
@@ -130,9 +133,10 @@ def make_intrinsic(op: AsmOp):
             values.append(value if value.type == reg.llvm_type else builder.bitcast(value, reg.llvm_type))
         outs = [REGISTERS[r] for r in op.outputs]
         returned = outs[0].llvm_type if len(outs) == 1 else ir.LiteralStructType([r.llvm_type for r in outs])
-        constraints = ",".join([f"={r.constraint}" for r in outs] + [REGISTERS[r].constraint for r in op.inputs])
+        constraints = ",".join([f"={r.constraint}" for r in outs] + [REGISTERS[r].constraint for r in op.inputs]
+                               + (["~{memory}"] if op.timing_fence else []))
         asm = ir.InlineAsm(ir.FunctionType(returned, [v.type for v in values]), op.ptx, constraints,
-                           side_effect=op.warp_sync)
+                           side_effect=op.warp_sync or op.timing_fence)
         result = builder.call(asm, values, attrs=("convergent",) if op.warp_sync else ())
         parts = [result] if len(outs) == 1 else [builder.extract_value(result, i) for i in range(len(outs))]
         wanted = [context.get_value_type(REGISTERS[r].numba_type) for r in op.outputs]

@@ -1,0 +1,192 @@
+"""Timing files (``emu.hw.timing``), their comparison (``emu.hw.compare``) and the microbenchmark kernels.
+
+Measured files (tests/data/hw_timing_*.json) are checked for format and
+provenance; until one is recorded on a GPU that test is skipped. The format
+is checked on emu's stand-in record, and the comparison on a synthetic
+"measured" record written to tmp_path, never under tests/data.
+"""
+import copy
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import emu
+from emu.hw import compare, timing
+from emu.report.report import Report
+from kernels import microbench as mb
+
+MEASURED_FILES = sorted((Path(__file__).parent / "data").glob("hw_timing_*.json"))
+NO_MEASUREMENT = ("no tests/data/hw_timing_*.json yet: record one on a machine with an NVIDIA GPU with "
+                  "`python -m emu.hw.timing`")
+QUICK_KERNELS = {"vector_add", "gemm_tiled"}
+QUICK_BENCHMARKS = {"pointer_chase_l1", "pointer_chase_shared", "ffma_latency", "stream_triad", "mma_latency"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in MEASURED_FILES]
+                         or [pytest.param(None, marks=pytest.mark.skip(reason=NO_MEASUREMENT), id="none")])
+def test_measured_file_has_format_and_provenance(path):
+    record = timing.load(path)
+    provenance = record["provenance"]
+    assert provenance["source"] == timing.MEASURED
+    assert path.name == timing.file_name(provenance["gpu"])
+    assert record["kernels"] and record["microbenchmarks"]
+    assert all(entry["time_s"] > 0 for entry in record["kernels"] + record["microbenchmarks"])
+
+
+def emu_predicts_times() -> bool:
+    """Whether emu's reports carry a time (its cycle model)."""
+    return "time_s" in {f.name for f in dataclasses.fields(Report)} or hasattr(Report, "time_s")
+
+
+@pytest.fixture(scope="module")
+def stand_in():
+    """emu's sm_80 standing in for a GPU, on a quick subset."""
+    return timing.record(timing.Emulated("a100"), "tests/test_hw_timing.py", quick=True,
+                         kernels=QUICK_KERNELS, benchmarks=QUICK_BENCHMARKS)
+
+
+def test_stand_in_record_follows_the_format(stand_in, tmp_path):
+    timing.validate(stand_in)
+    provenance = stand_in["provenance"]
+    assert provenance["source"] == timing.EMULATED and provenance["emu_preset"] == "sm_80"
+    assert provenance["driver"] is None and provenance["sm_clock_mhz_under_load"] is None
+    assert {e["kernel"] for e in stand_in["kernels"]} == QUICK_KERNELS
+    assert {e["name"] for e in stand_in["microbenchmarks"]} == QUICK_BENCHMARKS
+    assert all(e["warp_instructions"] > 0 for e in stand_in["kernels"] + stand_in["microbenchmarks"])
+    path = tmp_path / "emu_timing_sm_80.json"
+    timing.save(stand_in, path)
+    assert timing.load(path) == json.loads(json.dumps(stand_in))
+
+
+def test_stand_in_claims_no_time_without_a_cycle_model(stand_in):
+    if emu_predicts_times():
+        pytest.skip("emu has a cycle model: its times are predictions and are recorded")
+    entries = stand_in["kernels"] + stand_in["microbenchmarks"]
+    assert all(e["time_s"] is None and e.get("clock64_cycles") is None for e in entries)
+
+
+def test_an_emulated_record_is_never_filed_as_a_measurement(stand_in, tmp_path):
+    with pytest.raises(timing.TimingFileError, match="hw_timing_"):
+        timing.save(stand_in, tmp_path / "hw_timing_a100.json")
+    (tmp_path / "hw_timing_a100.json").write_text(json.dumps(stand_in))
+    with pytest.raises(timing.TimingFileError, match="named as a measurement"):
+        timing.load(tmp_path / "hw_timing_a100.json")
+
+
+@pytest.mark.parametrize("field", ["gpu", "compute_capability", "sm_count", "sm_clock_mhz", "memory_clock_mhz",
+                                   "driver", "cuda_driver_version", "cuda_toolkit_version", "numba", "numba_cuda",
+                                   "date", "command"])
+def test_validate_rejects_missing_provenance(stand_in, field):
+    record = copy.deepcopy(stand_in)
+    del record["provenance"][field]
+    with pytest.raises(timing.TimingFileError, match=f"missing field '{field}'"):
+        timing.validate(record)
+
+
+def test_validate_rejects_a_measurement_without_its_gpu_details(stand_in):
+    record = copy.deepcopy(stand_in)
+    record["provenance"]["source"] = timing.MEASURED          # with the stand-in's null driver, clock, times
+    with pytest.raises(timing.TimingFileError) as error:
+        timing.validate(record)
+    for name in ("'driver' is null", "'memory_clock_mhz' is null", "kernels[0]: 'time_s' is null"):
+        assert name in str(error.value)
+
+
+def test_validate_rejects_wrong_types_and_unknown_fields(stand_in):
+    record = copy.deepcopy(stand_in)
+    record["provenance"]["sm_count"] = "108"
+    record["kernels"][0]["speedup"] = 2.0
+    with pytest.raises(timing.TimingFileError, match="'sm_count' is str, not int") as error:
+        timing.validate(record)
+    assert "unknown field 'speedup'" in str(error.value)
+
+
+# ------------------------------------------------------------------ compare
+def synthetic_measured(stand_in) -> dict:
+    """The stand-in's entries dressed as a measurement of an invented GPU: synthetic, for tests only."""
+    record = copy.deepcopy(stand_in)
+    record["provenance"].update(source=timing.MEASURED, gpu="Synthetic Test GPU", memory_clock_mhz=1.0,
+                                driver="synthetic", cuda_driver_version="synthetic",
+                                cuda_toolkit_version="synthetic", emu_preset=None)
+    for i, entry in enumerate(record["kernels"] + record["microbenchmarks"]):
+        entry.update(time_s=1e-5 * (i + 1), launches_timed=20)
+    return record
+
+
+def test_compare_pairs_rows_and_computes_the_error(stand_in):
+    measured = synthetic_measured(stand_in)
+    emulated = copy.deepcopy(stand_in)
+    for ours, theirs in zip(emulated["kernels"], measured["kernels"]):   # emu "predicts" 10% slow, kernels only
+        ours["time_s"] = 1.1 * theirs["time_s"]
+    table = compare.compare_records(measured, emulated)
+    assert len(table.rows) == len(measured["kernels"]) + len(measured["microbenchmarks"])
+    assert len(table.compared) == len(measured["kernels"])
+    assert table.mape_pct == pytest.approx(10.0)
+    assert "mean absolute percentage error: 10.0%" in str(table)
+
+
+def test_compare_runs_emu_on_the_measured_file(stand_in, tmp_path):
+    path = tmp_path / timing.file_name("Synthetic Test GPU")
+    timing.save(synthetic_measured(stand_in), path)
+    table = compare.compare(path, "a100")
+    assert [row.name for row in table.rows][:len(stand_in["kernels"])] == \
+        [f"{e['kernel']}[{e['size']}]" for e in stand_in["kernels"]]
+    if not emu_predicts_times():
+        assert table.mape_pct is None and "n/a" in str(table)
+    assert compare.main([str(path), "--gpu", "a100"]) == 0
+
+
+# ------------------------------------------------------------------ the microbenchmark kernels on emu
+@pytest.fixture(scope="module")
+def gpu():
+    return emu.GPU("sm_80")
+
+
+@pytest.mark.parametrize("footprint, stride, warm", [(4096, 64, 64), (1 << 16, 4096, 0), (512, 4, 300)])
+def test_pointer_chase_follows_the_chain(gpu, footprint, stride, warm):
+    chain = mb.make_chain(footprint, stride)
+    assert mb.chain_length(chain) == footprint // stride
+    cycles, last = np.zeros(1, np.int64), np.zeros(1, np.uint32)
+    gpu.launch(mb.pointer_chase, 1, 32, (chain, np.uint32(0), warm, 37, cycles, last))
+    assert last[0] == mb.chase_twin(chain, 0, warm + 37) == (warm + 37) * (stride // 4) % (footprint // 4)
+    assert cycles[0] > 0
+
+
+def test_shared_pointer_chase_follows_the_chain(gpu):
+    chain = mb.make_chain(4 * mb.SHARED_CHASE_WORDS, 16)
+    cycles, last = np.zeros(1, np.int64), np.zeros(1, np.uint32)
+    gpu.launch(mb.shared_pointer_chase, 1, 128, (chain, np.uint32(20), 500, cycles, last))
+    assert last[0] == mb.chase_twin(chain, 20, 500)
+
+
+@pytest.mark.parametrize("kernel, chains", [(mb.ffma_dependent, 1), (mb.ffma_independent, mb.FFMA_ILP)])
+def test_ffma_chains_compute_fused_multiply_adds(gpu, kernel, chains):
+    x = np.random.default_rng(5).uniform(-2, 2, 96).astype(np.float32)
+    out, cycles = np.zeros_like(x), np.zeros(3, np.int64)
+    gpu.launch(kernel, 3, 32, (x, np.float32(0.999), np.float32(0.5), 11, out, cycles))
+    np.testing.assert_array_equal(out, mb.ffma_twin(x, 0.999, 0.5, 11, chains))
+    assert (cycles > 0).all()
+
+
+def test_stream_copy_and_triad(gpu):
+    rng = np.random.default_rng(6)
+    a, b, c = (rng.random(1000, np.float32) for _ in range(3))
+    copied = np.zeros_like(a)
+    gpu.launch(mb.stream_copy, 2, 128, (a, copied))          # fewer threads than elements: grid-stride
+    np.testing.assert_array_equal(copied, a)
+    gpu.launch(mb.stream_triad, 2, 128, (a, b, c, np.float32(3.0)))
+    np.testing.assert_array_equal(a, mb.triad_twin(b, c, np.float32(3.0)))
+
+
+def test_mma_chains(gpu):
+    A, B, C = mb.mma_inputs(np.random.default_rng(7))
+    want = mb.mma_twin(A, B, C, 6)
+    D, cycles = np.zeros((2 * mb.MMA_M, mb.MMA_N), np.float32), np.zeros(2, np.int64)
+    gpu.launch(mb.mma_latency, 1, 64, (A, B, C, 6, D, cycles))
+    np.testing.assert_array_equal(D, np.vstack([want, want]))
+    D = np.zeros((2 * mb.MMA_CHAINS * mb.MMA_M, mb.MMA_N), np.float32)
+    gpu.launch(mb.mma_throughput, 1, 64, (A, B, C, 6, D, cycles))
+    np.testing.assert_array_equal(D, np.vstack([want] * (2 * mb.MMA_CHAINS)))
