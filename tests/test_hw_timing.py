@@ -6,7 +6,6 @@ is checked on emu's stand-in record, and the comparison on a synthetic
 "measured" record written to tmp_path, never under tests/data.
 """
 import copy
-import dataclasses
 import json
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import pytest
 
 import emu
 from emu.hw import compare, timing
-from emu.report.report import Report
 from kernels import microbench as mb
 
 MEASURED_FILES = sorted((Path(__file__).parent / "data").glob("hw_timing_*.json"))
@@ -34,11 +32,6 @@ def test_measured_file_has_format_and_provenance(path):
     assert path.name == timing.file_name(provenance["gpu"])
     assert record["kernels"] and record["microbenchmarks"]
     assert all(entry["time_s"] > 0 for entry in record["kernels"] + record["microbenchmarks"])
-
-
-def emu_predicts_times() -> bool:
-    """Whether emu's reports carry a time (its cycle model)."""
-    return "time_s" in {f.name for f in dataclasses.fields(Report)} or hasattr(Report, "time_s")
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +54,10 @@ def test_stand_in_record_follows_the_format(stand_in, tmp_path):
     assert timing.load(path) == json.loads(json.dumps(stand_in))
 
 
-def test_stand_in_claims_no_time_without_a_cycle_model(stand_in):
-    if emu_predicts_times():
-        pytest.skip("emu has a cycle model: its times are predictions and are recorded")
-    entries = stand_in["kernels"] + stand_in["microbenchmarks"]
-    assert all(e["time_s"] is None and e.get("clock64_cycles") is None for e in entries)
+def test_stand_in_times_are_the_cycle_models(stand_in):
+    """emu's stand-in records the cycle model's predicted time of every kernel, marked as emulated."""
+    assert stand_in["provenance"]["source"] == timing.EMULATED
+    assert all(e["time_s"] > 0 for e in stand_in["kernels"])
 
 
 def test_an_emulated_record_is_never_filed_as_a_measurement(stand_in, tmp_path):
@@ -88,7 +80,8 @@ def test_validate_rejects_missing_provenance(stand_in, field):
 
 def test_validate_rejects_a_measurement_without_its_gpu_details(stand_in):
     record = copy.deepcopy(stand_in)
-    record["provenance"]["source"] = timing.MEASURED          # with the stand-in's null driver, clock, times
+    record["provenance"]["source"] = timing.MEASURED          # with the stand-in's null driver and clock
+    record["kernels"][0]["time_s"] = None
     with pytest.raises(timing.TimingFileError) as error:
         timing.validate(record)
     for name in ("'driver' is null", "'memory_clock_mhz' is null", "kernels[0]: 'time_s' is null"):
@@ -119,11 +112,13 @@ def synthetic_measured(stand_in) -> dict:
 def test_compare_pairs_rows_and_computes_the_error(stand_in):
     measured = synthetic_measured(stand_in)
     emulated = copy.deepcopy(stand_in)
-    for ours, theirs in zip(emulated["kernels"], measured["kernels"]):   # emu "predicts" 10% slow, kernels only
+    for ours, theirs in zip(emulated["kernels"] + emulated["microbenchmarks"],
+                            measured["kernels"] + measured["microbenchmarks"]):    # emu "predicts" 10% slow
         ours["time_s"] = 1.1 * theirs["time_s"]
+        if theirs.get("cycles_per_op") is not None:
+            ours["cycles_per_op"] = 1.1 * theirs["cycles_per_op"]
     table = compare.compare_records(measured, emulated)
-    assert len(table.rows) == len(measured["kernels"]) + len(measured["microbenchmarks"])
-    assert len(table.compared) == len(measured["kernels"])
+    assert len(table.rows) == len(table.compared) == len(measured["kernels"]) + len(measured["microbenchmarks"])
     assert table.mape_pct == pytest.approx(10.0)
     assert "mean absolute percentage error: 10.0%" in str(table)
 
@@ -134,8 +129,7 @@ def test_compare_runs_emu_on_the_measured_file(stand_in, tmp_path):
     table = compare.compare(path, "a100")
     assert [row.name for row in table.rows][:len(stand_in["kernels"])] == \
         [f"{e['kernel']}[{e['size']}]" for e in stand_in["kernels"]]
-    if not emu_predicts_times():
-        assert table.mape_pct is None and "n/a" in str(table)
+    assert table.mape_pct is not None and "mean absolute percentage error" in str(table)
     assert compare.main([str(path), "--gpu", "a100"]) == 0
 
 
