@@ -1,275 +1,397 @@
-"""Microbenchmarks of the machine itself, as plain numba.cuda kernels that run on a real GPU and on emu.
+"""Microbenchmarks for validating the cycle model against published measurements.
 
-They measure what a cycle model is built from, in the spirit of Jia et al.'s
-"Dissecting the NVIDIA Volta/Turing GPU architecture via microbenchmarking":
+CUDA C++ (compiled with NVRTC, so the same source runs on a real GPU) with
+inline PTX where the exact instruction sequence matters, timed with
+``clock64()`` inside the kernel the way the published microbenchmarks are
+(Jia et al. 2018; Abdelkhalik et al. 2022; Luo et al. 2024/2025):
 
-    pointer_chase          latency of dependent global loads over a footprint (L1, L2 or DRAM by its size)
-    shared_pointer_chase   latency of dependent shared-memory loads
-    ffma_dependent         one chain of dependent FFMAs per thread: FFMA latency
-    ffma_independent       ILP independent chains per thread: FFMA throughput (peak FLOP/s with a full grid)
-    stream_copy, stream_triad
-                           b = a and a = b + s * c over a grid-stride loop: memory bandwidth
-    mma_latency            one chain of dependent mma.sync.m16n8k16.f32.f16 per warp
-    mma_throughput         MMA_CHAINS independent chains per warp: tensor-core throughput
+- ``chase_shared``: one thread, ``ld.shared.u32 p, [p]`` N times (a pointer chase
+  through a ring of shared-memory addresses), no address arithmetic between loads.
+- ``chase_global``: one thread, ``ld.global.ca.u64 p, [p]`` N times through a ring
+  of absolute pointers. ``mode == 0`` builds the ring (one thread per element;
+  run it in functional mode), ``mode == 1`` walks it: ``warm_steps`` untimed
+  loads (fill L1 / L2), then ``steps`` timed ones. Building in another launch
+  leaves the chasing launch's caches cold, so the first walk is a DRAM walk
+  (the model starts every launch with empty caches; on a GPU, flush L2 first).
+  The same arguments in both launches give the array the same address (on a GPU:
+  keep the array on the device).
+- ``ffma_chain``: one thread, N dependent ``fma.rn.f32`` between two clock64 reads.
+- ``ffma_throughput``: every thread runs ``iters`` x 16 x 8 FFMAs on 8 independent
+  accumulators.
+- ``mma_throughput_*``: every warp issues ``iters`` x 4 independent ``mma.sync`` on
+  4 accumulators (sm_80+/sm_90: m16n8k16 f16; sm_75: m16n8k8 f16; sm_70: m8n8k4 f16).
+- ``stream_copy``, ``stream_triad`` (numba): grid-stride STREAM copy and triad.
+- ``load_strided`` (numba): each warp loads ``a[(i * stride) % n]`` ``reps`` times; the
+  sum is stored only when it equals a sentinel that never occurs, so only loads count.
 
-Kernels that time themselves read the SM's cycle counter (``emu.intrinsics.clock64``)
-around the measured loop and write the difference, in cycles, to an output
-array: ``cycles[0]`` for the single-thread chases, ``cycles[warp]`` (one per
-warp, from its lane 0) for the others. What the difference contains is stated
-on each kernel; each includes the loop's own instructions (a compare and a
-branch per iteration unless NVVM unrolls them) and one read of the clock. On
-emu the counter counts cycles only once emu has a cycle model; before that a
-difference is the number of warp instructions issued, not a time.
-
-Each kernel's result is deterministic and has a CPU twin here
-(``chase_twin``, ``ffma_twin``, ...), so the kernels double as functional
-tests of emu; the bandwidth and throughput are computed by the caller from the
-kernel's time (CUDA events on hardware) and the ``*_bytes`` / ``*_flops``
-helpers.
+Timed regions end with a read of ``%clock64`` placed after an instruction that uses
+the last result (``and.b64 t, p, 0``), so the last load's (or FMA's) latency is
+inside the measurement: cycles = N x latency + 2 (issue of the first clock read and
+of the ``and``).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, uint32
+from numba import cuda, float32
 
-from emu import intrinsics as ti
+# --------------------------------------------------------------- pointer chase
+CHASE_SRC = r"""
+__device__ __forceinline__ long long clock_after(unsigned long long p)
+{   // %clock64 read once p is available (the and waits for it on the scoreboard)
+    long long t;
+    asm volatile("{\n\t.reg .b64 z;\n\tand.b64 z, %1, 0;\n\tmov.u64 %0, %%clock64;\n\tadd.s64 %0, %0, z;\n\t}"
+                 : "=l"(t) : "l"(p) : "memory");
+    return t;
+}
 
-from .case import fma32
+__device__ __forceinline__ long long clock_after(unsigned int p)
+{
+    long long t;
+    asm volatile("{\n\t.reg .b32 z;\n\tand.b32 z, %1, 0;\n\tmov.u64 %0, %%clock64;\n\t}"
+                 : "=l"(t) : "r"(p) : "memory");
+    return t;
+}
 
-SHARED_CHASE_WORDS = 4096           # 16 KiB of uint32: the shared chain's largest footprint
-FFMA_ILP = 8                        # independent FFMA chains per thread in ffma_independent
-MMA_CHAINS = 4                      # independent accumulators per warp in mma_throughput
-MMA_M, MMA_N, MMA_K = 16, 8, 16     # mma.m16n8k16
-OFF_CHAIN = np.uint32(0xFFFFFFFF)   # a word no pointer chase visits
+extern "C" __global__ void chase_shared(int n, int stride_words, int steps, long long* out)
+{
+    __shared__ unsigned int ring[4096];
+    if (threadIdx.x != 0) return;
+    unsigned int base = (unsigned int)__cvta_generic_to_shared(ring);
+    for (int i = 0; i < n; i++)
+        ring[i * stride_words] = base + (unsigned int)(((i + 1) % n) * stride_words * 4);
+    __syncwarp();
+    unsigned int p = base;
+    long long t0 = clock_after(p);
+    for (int i = 0; i < steps; i++)
+        asm volatile("ld.shared.u32 %0, [%0];" : "+r"(p) :: "memory");
+    long long t1 = clock_after(p);
+    out[0] = t1 - t0;
+    out[1] = p;
+}
+
+extern "C" __global__ void chase_global(unsigned long long* chain, int n, int stride_words, int mode,
+                                        int warm_steps, int steps, long long* out)
+{
+    if (mode == 0) {                 // build the ring: element i points at element i + 1
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n)
+            chain[(long long)i * stride_words] =
+                (unsigned long long)(chain + (long long)((i + 1) % n) * stride_words);
+        if (i == 0)
+            out[2] = (long long)chain;
+        return;
+    }
+    if (threadIdx.x != 0 || blockIdx.x != 0) return;
+    unsigned long long p = (unsigned long long)chain;
+    for (int i = 0; i < warm_steps; i++)
+        asm volatile("ld.global.ca.u64 %0, [%0];" : "+l"(p) :: "memory");
+    long long t0 = clock_after(p);     // after the last warming load is back
+    for (int i = 0; i < steps; i++)
+        asm volatile("ld.global.ca.u64 %0, [%0];" : "+l"(p) :: "memory");
+    long long t1 = clock_after(p);
+    out[0] = t1 - t0;
+    out[1] = (long long)p;
+    out[2] = (long long)chain;
+}
+"""
+
+# --------------------------------------------------------------- FP32 arithmetic
+FFMA_SRC = r"""
+__device__ __forceinline__ long long clock_now()
+{
+    long long t;
+    asm volatile("mov.u64 %0, %%clock64;" : "=l"(t) :: "memory");
+    return t;
+}
+
+__device__ __forceinline__ long long clock_after_f(float x)
+{
+    long long t;
+    asm volatile("{\n\t.reg .b32 z;\n\tand.b32 z, %1, 0;\n\tmov.u64 %0, %%clock64;\n\t}"
+                 : "=l"(t) : "r"(__float_as_uint(x)) : "memory");
+    return t;
+}
+
+#define FFMA(x) asm volatile("fma.rn.f32 %0, %0, %1, %2;" : "+f"(x) : "f"(a), "f"(b))
+
+template <int N>
+__device__ void ffma_chain_n(float a, float b, float* out, long long* cycles)
+{
+    float x = out[0];
+    long long t0 = clock_after_f(x);   // once x has arrived
+#pragma unroll
+    for (int i = 0; i < N; i++) FFMA(x);
+    long long t1 = clock_after_f(x);
+    out[0] = x;
+    cycles[0] = t1 - t0;
+}
+
+extern "C" __global__ void ffma_chain_64(float a, float b, float* out, long long* cycles)
+{ if (threadIdx.x == 0) ffma_chain_n<64>(a, b, out, cycles); }
+
+extern "C" __global__ void ffma_chain_128(float a, float b, float* out, long long* cycles)
+{ if (threadIdx.x == 0) ffma_chain_n<128>(a, b, out, cycles); }
+
+extern "C" __global__ void ffma_throughput(float a, float b, int iters, float* out)
+{
+    float x0 = threadIdx.x, x1 = x0 + 1, x2 = x0 + 2, x3 = x0 + 3, x4 = x0 + 4, x5 = x0 + 5, x6 = x0 + 6,
+          x7 = x0 + 7;
+    for (int i = 0; i < iters; i++) {
+#pragma unroll
+        for (int j = 0; j < 16; j++) {
+            FFMA(x0); FFMA(x1); FFMA(x2); FFMA(x3); FFMA(x4); FFMA(x5); FFMA(x6); FFMA(x7);
+        }
+    }
+    out[blockIdx.x * blockDim.x + threadIdx.x] = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
+}
+"""
+FFMA_PER_ITER = 16 * 8          # FFMAs per thread per iteration of ffma_throughput
+
+# --------------------------------------------------------------- tensor cores
+MMA_SRC = r"""
+#define ACC4(d) "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+#define ACC8(d) "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
+
+// m16n8k16 f16 -> f32 (sm_80, sm_90): A four .b32, B two .b32, C/D four f32
+#define MMA_16816(d) asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 " \
+    "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};" \
+    : ACC4(d) : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))
+
+// m16n8k8 f16 -> f32 (sm_75): A two .b32, B one .b32
+#define MMA_1688(d) asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 " \
+    "{%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};" \
+    : ACC4(d) : "r"(a0), "r"(a1), "r"(b0))
+
+// m8n8k4 f16 -> f32 (sm_70): A two .b32, B two .b32, C/D eight f32
+#define MMA_884(d) asm volatile("mma.sync.aligned.m8n8k4.row.col.f32.f16.f16.f32 " \
+    "{%0,%1,%2,%3,%4,%5,%6,%7}, {%8,%9}, {%10,%11}, {%0,%1,%2,%3,%4,%5,%6,%7};" \
+    : ACC8(d) : "r"(a0), "r"(a1), "r"(b0), "r"(b1))
+
+#define MMA_KERNEL(NAME, MMA, NACC)                                                         \
+extern "C" __global__ void NAME(const unsigned int* ab, int iters, float* out)             \
+{                                                                                            \
+    unsigned int a0 = ab[0], a1 = ab[1], a2 = ab[2], a3 = ab[3], b0 = ab[4], b1 = ab[5];    \
+    (void)a2; (void)a3; (void)b1;                                                            \
+    float c0[NACC] = {0}, c1[NACC] = {0}, c2[NACC] = {0}, c3[NACC] = {0};                   \
+    for (int i = 0; i < iters; i++) {                                                        \
+        MMA(c0); MMA(c1); MMA(c2); MMA(c3);                                                  \
+    }                                                                                        \
+    float s = 0;                                                                             \
+    for (int j = 0; j < NACC; j++) s += c0[j] + c1[j] + c2[j] + c3[j];                       \
+    out[blockIdx.x * blockDim.x + threadIdx.x] = s;                                          \
+}
+
+"""
+# One source per shape: ptxas refuses a shape the target lacks anywhere in the module.
+MMA_SOURCES = {
+    "mma_throughput_m16n8k16": MMA_SRC + "MMA_KERNEL(mma_throughput_m16n8k16, MMA_16816, 4)\n",
+    "mma_throughput_m16n8k8": MMA_SRC + "MMA_KERNEL(mma_throughput_m16n8k8, MMA_1688, 4)\n",
+    "mma_throughput_m8n8k4": MMA_SRC + "MMA_KERNEL(mma_throughput_m8n8k4, MMA_884, 8)\n",
+}
+MMA_PER_ITER = 4                 # mma.sync per warp per iteration
+# (entry, m, n, k x independent products per instruction) by SM version
+MMA_ENTRY = {70: ("mma_throughput_m8n8k4", 8, 8, 4 * 4), 75: ("mma_throughput_m16n8k8", 16, 8, 8),
+             80: ("mma_throughput_m16n8k16", 16, 8, 16), 90: ("mma_throughput_m16n8k16", 16, 8, 16)}
 
 
-# ------------------------------------------------------------------ pointer chase
-def make_chain(footprint_bytes: int, stride_bytes: int) -> np.ndarray:
-    """A uint32 array of ``footprint_bytes`` in which ``chain[i]`` is the next index to load after ``i``.
-
-    The chain visits every ``stride_bytes``-th word, in order, and wraps
-    around: from index 0 it cycles through footprint / stride words, one per
-    stride. Words off the chain are 0xFFFFFFFF (a chase that strays faults on
-    emu). Unsigned, so that NVVM emits no negative-index wraparound between
-    two loads: each step is a widening multiply, an add and the load.
-    """
-    if stride_bytes % 4 or footprint_bytes % stride_bytes or footprint_bytes < stride_bytes:
-        raise ValueError(f"footprint {footprint_bytes} B must be a multiple of the stride {stride_bytes} B, "
-                         "itself a multiple of 4")
-    words, step = footprint_bytes // 4, stride_bytes // 4
-    chain = np.full(words, OFF_CHAIN, np.uint32)
-    on_chain = np.arange(0, words, step)
-    chain[on_chain] = (on_chain + step) % words
-    return chain
+# --------------------------------------------------------------- streams (numba)
+STREAM_ILP = 4     # independent loads in flight per thread: enough bytes in flight to cover the DRAM latency
 
 
-def chain_length(chain: np.ndarray) -> int:
-    """Loads in one full cycle of the chain from index 0."""
-    return int(np.count_nonzero(chain != OFF_CHAIN))
-
-
-def chase_twin(chain: np.ndarray, start: int, loads: int) -> int:
-    """The index a chase of ``loads`` dependent loads from ``start`` ends at."""
-    j = start
-    for _ in range(loads):
-        j = int(chain[j])
-    return j
-
-
-@cuda.jit
-def pointer_chase(chain, start, warm_loads, loads, cycles, last):
-    """Thread 0 follows ``chain`` (``make_chain``) from ``start`` (a uint32): ``warm_loads`` loads untimed,
-    then ``loads`` timed.
-
-    The warm-up brings the footprint into the caches it fits in (a whole
-    cycle of the chain for L1 and L2; none for DRAM, whose footprint exceeds
-    L2). ``cycles[0]``: cycles of the ``loads`` dependent loads, each with its
-    index arithmetic (a widening multiply and an add), and the store of the
-    last index, which waits for the last load. ``last[0]``: where the chase
-    ended (``chase_twin(chain, start, warm_loads + loads)``).
-    """
-    if cuda.grid(1) == 0:
-        j = start
-        for _ in range(warm_loads):
-            j = chain[j]
-        t0 = ti.clock64()
-        for _ in range(loads):
-            j = chain[j]
-        last[0] = j
-        t1 = ti.clock64()
-        cycles[0] = t1 - t0
-
-
-@cuda.jit
-def shared_pointer_chase(chain, start, loads, cycles, last):
-    """The block copies ``chain`` (at most SHARED_CHASE_WORDS words) into shared memory; thread 0 then
-    chases it from ``start`` for ``loads`` dependent shared loads, timed as in ``pointer_chase``."""
-    chain_s = cuda.shared.array(SHARED_CHASE_WORDS, uint32)
-    for i in range(cuda.threadIdx.x, min(chain.size, SHARED_CHASE_WORDS), cuda.blockDim.x):
-        chain_s[i] = chain[i]
-    cuda.syncthreads()
-    if cuda.threadIdx.x == 0:
-        j = start
-        t0 = ti.clock64()
-        for _ in range(loads):
-            j = chain_s[j]
-        last[0] = j
-        t1 = ti.clock64()
-        cycles[0] = t1 - t0
-
-
-# ------------------------------------------------------------------ FFMA
-@cuda.jit
-def ffma_dependent(x, b, c, iterations, out, cycles):
-    """Each thread: ``a = x[i]``, then ``a = a * b + c`` ``iterations`` times (one fma.rn.f32 each, each
-    waiting for the last); ``out[i] = a``. ``cycles[warp]``: the chain and the store of its result.
-    Launch blocks of a multiple of 32 threads (so that ``i // 32`` is the warp)."""
-    i = cuda.grid(1)
-    if i < x.size:
-        a = x[i]
-        t0 = ti.clock64()
-        for _ in range(iterations):
-            a = a * b + c
-        out[i] = a
-        t1 = ti.clock64()
-        if cuda.laneid == 0:
-            cycles[i // 32] = t1 - t0
-
-
-@cuda.jit
-def ffma_independent(x, b, c, iterations, out, cycles):
-    """Each thread runs FFMA_ILP independent chains ``a_k = a_k * b + c`` (``a_k`` starts at ``x[i] + k``),
-    ``iterations`` steps each, and writes their sum: ``FFMA_ILP * iterations`` FFMAs per thread.
-    ``cycles[warp]``: the chains, the sum and its store."""
-    i = cuda.grid(1)
-    if i < x.size:
-        a0 = x[i]
-        a1 = a0 + np.float32(1)
-        a2 = a0 + np.float32(2)
-        a3 = a0 + np.float32(3)
-        a4 = a0 + np.float32(4)
-        a5 = a0 + np.float32(5)
-        a6 = a0 + np.float32(6)
-        a7 = a0 + np.float32(7)
-        t0 = ti.clock64()
-        for _ in range(iterations):
-            a0 = a0 * b + c
-            a1 = a1 * b + c
-            a2 = a2 * b + c
-            a3 = a3 * b + c
-            a4 = a4 * b + c
-            a5 = a5 * b + c
-            a6 = a6 * b + c
-            a7 = a7 * b + c
-        out[i] = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
-        t1 = ti.clock64()
-        if cuda.laneid == 0:
-            cycles[i // 32] = t1 - t0
-
-
-def ffma_twin(x: np.ndarray, b, c, iterations: int, chains: int) -> np.ndarray:
-    """``out`` of ``ffma_dependent`` (chains=1) or ``ffma_independent`` (chains=FFMA_ILP), bit for bit."""
-    b, c = np.float32(b), np.float32(c)
-    acc = [x + np.float32(k) for k in range(chains)]
-    for _ in range(iterations):
-        acc = [np.array([fma32(v, b, c) for v in a], np.float32) for a in acc]
-    if chains == 1:
-        return acc[0]
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
-
-
-def ffma_flops(threads: int, iterations: int, chains: int) -> int:
-    """Floating-point operations of an FFMA kernel launch (2 per FFMA, the sum not counted)."""
-    return 2 * threads * iterations * chains
-
-
-# ------------------------------------------------------------------ stream
 @cuda.jit
 def stream_copy(a, b):
-    """``b[:] = a[:]``, grid-stride: each thread copies every (grid size)-th element."""
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        b[i] = a[i]
+    """b[i] = a[i]: each thread copies STREAM_ILP elements a grid apart per step, loading all before
+    storing (a one-load-per-thread loop is latency-bound on a GPU: too few bytes in flight)."""
+    start = cuda.grid(1)
+    step = cuda.gridsize(1)
+    n = a.size
+    for i in range(start, n, STREAM_ILP * step):
+        x0 = a[i]
+        x1 = a[i + step] if i + step < n else float32(0.0)
+        x2 = a[i + 2 * step] if i + 2 * step < n else float32(0.0)
+        x3 = a[i + 3 * step] if i + 3 * step < n else float32(0.0)
+        b[i] = x0
+        if i + step < n:
+            b[i + step] = x1
+        if i + 2 * step < n:
+            b[i + 2 * step] = x2
+        if i + 3 * step < n:
+            b[i + 3 * step] = x3
 
 
 @cuda.jit
-def stream_triad(a, b, c, scalar):
-    """``a[:] = b[:] + scalar * c[:]`` (one fma.rn.f32 each), grid-stride."""
-    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
-        a[i] = b[i] + scalar * c[i]
+def stream_triad(a, b, c, s):
+    """a[i] = b[i] + s * c[i], STREAM_ILP elements per thread per step as in stream_copy."""
+    start = cuda.grid(1)
+    step = cuda.gridsize(1)
+    n = a.size
+    for i in range(start, n, STREAM_ILP * step):
+        y0 = b[i] + s * c[i]
+        y1 = b[i + step] + s * c[i + step] if i + step < n else float32(0.0)
+        y2 = b[i + 2 * step] + s * c[i + 2 * step] if i + 2 * step < n else float32(0.0)
+        y3 = b[i + 3 * step] + s * c[i + 3 * step] if i + 3 * step < n else float32(0.0)
+        a[i] = y0
+        if i + step < n:
+            a[i + step] = y1
+        if i + 2 * step < n:
+            a[i + 2 * step] = y2
+        if i + 3 * step < n:
+            a[i + 3 * step] = y3
 
 
-def triad_twin(b: np.ndarray, c: np.ndarray, scalar) -> np.ndarray:
-    """``a`` of ``stream_triad``: NVVM fuses ``b + scalar * c`` into fma(scalar, c, b), rounded once."""
-    return np.array([fma32(scalar, c_i, b_i) for b_i, c_i in zip(b, c)], np.float32)
-
-
-def stream_bytes(kernel, n: int, itemsize: int = 4) -> int:
-    """DRAM bytes a stream kernel must move for n elements: 2 arrays for copy, 3 for triad."""
-    return {stream_copy: 2, stream_triad: 3}[kernel] * n * itemsize
-
-
-# ------------------------------------------------------------------ mma.sync
+# --------------------------------------------------------------- coalescing (numba)
 @cuda.jit
-def mma_latency(A, B, C, iterations, D, cycles):
-    """Each warp: ``acc = C``, then ``acc = A @ B + acc`` ``iterations`` times with mma.m16n8k16.f32.f16,
-    each waiting for the last; warp w stores acc at rows 16w..16w+15 of D (shape (16 * warps, 8)).
-    A (16 x 16, f16), B (16 x 8, f16) and C (16 x 8, f32) are the same for all warps.
-    ``cycles[warp]``: the chain and the store of D."""
-    warp = (cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x) // 32
-    a = ti.load_a_m16n8k16_f16(A, 0, 0)
-    b = ti.load_b_m16n8k16_f16(B, 0, 0)
-    acc = ti.load_c_m16n8(C, 0, 0)
-    t0 = ti.clock64()
-    for _ in range(iterations):
-        acc = ti.mma_m16n8k16_f32_f16(a, b, acc)
-    ti.store_d_m16n8(D, MMA_M * warp, 0, acc)
-    t1 = ti.clock64()
-    if cuda.laneid == 0:
-        cycles[warp] = t1 - t0
+def load_strided(a, stride, reps, out):
+    """Thread i loads a[(i * stride + r * 32 * stride) % n] for r < reps; stores nothing unless the sum
+    is the sentinel -1 (the inputs are non-negative), so every global request is a load."""
+    i = cuda.grid(1)
+    n = a.size
+    acc = float32(0.0)
+    for r in range(reps):
+        acc += a[(i * stride + r * 32 * stride) % n]
+    if acc == float32(-1.0):
+        out[i] = acc
 
 
-@cuda.jit
-def mma_throughput(A, B, C, iterations, D, cycles):
-    """As ``mma_latency`` with MMA_CHAINS independent accumulators per warp (``MMA_CHAINS * iterations``
-    mma.sync per warp); chain k of warp w is stored at rows 16 (MMA_CHAINS w + k) of D."""
-    warp = (cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x) // 32
-    a = ti.load_a_m16n8k16_f16(A, 0, 0)
-    b = ti.load_b_m16n8k16_f16(B, 0, 0)
-    acc0 = ti.load_c_m16n8(C, 0, 0)
-    acc1 = acc0
-    acc2 = acc0
-    acc3 = acc0
-    t0 = ti.clock64()
-    for _ in range(iterations):
-        acc0 = ti.mma_m16n8k16_f32_f16(a, b, acc0)
-        acc1 = ti.mma_m16n8k16_f32_f16(a, b, acc1)
-        acc2 = ti.mma_m16n8k16_f32_f16(a, b, acc2)
-        acc3 = ti.mma_m16n8k16_f32_f16(a, b, acc3)
-    row = MMA_M * MMA_CHAINS * warp
-    ti.store_d_m16n8(D, row, 0, acc0)
-    ti.store_d_m16n8(D, row + MMA_M, 0, acc1)
-    ti.store_d_m16n8(D, row + 2 * MMA_M, 0, acc2)
-    ti.store_d_m16n8(D, row + 3 * MMA_M, 0, acc3)
-    t1 = ti.clock64()
-    if cuda.laneid == 0:
-        cycles[warp] = t1 - t0
+# =============================================================== measurements on an emu.GPU
+# Each returns what the microbenchmark measured; tests/test_timing_physics.py and
+# bench/timing_validation.py compare it with the published figures in PUBLISHED.
+
+def chase_shared_latency(gpu, steps: int = 256) -> float:
+    """Cycles per dependent shared-memory load (a ring of 256 words 16 bytes apart)."""
+    import emu
+    out = np.zeros(4, np.int64)
+    gpu.launch(emu.compile_cuda(CHASE_SRC, "chase_shared"), 1, 32,
+               (np.int32(256), np.int32(4), np.int32(steps), out))
+    return out[0] / steps
 
 
-def mma_inputs(rng: np.random.Generator):
-    """A, B, C of small integers: every product and sum of a short chain is exact in FP16 inputs and FP32
-    accumulation, so ``mma_twin`` holds on any architecture's tensor cores."""
-    A = rng.integers(-2, 3, (MMA_M, MMA_K)).astype(np.float16)
-    B = rng.integers(-2, 3, (MMA_K, MMA_N)).astype(np.float16)
-    C = rng.integers(-8, 9, (MMA_M, MMA_N)).astype(np.float32)
-    return A, B, C
+def chase_global_latency(gpu, n: int, stride_bytes: int, warm_steps: int, steps: int):
+    """Cycles per dependent global load through a ring of ``n`` pointers ``stride_bytes`` apart, after
+    ``warm_steps`` untimed loads; returns (cycles per load, the launch's Report)."""
+    import emu
+    kernel = emu.compile_cuda(CHASE_SRC, "chase_global")
+    words = stride_bytes // 8
+    chain = np.zeros(n * words, np.uint64)
+    out = np.zeros(4, np.int64)
+
+    def args(mode):
+        return chain, np.int32(n), np.int32(words), np.int32(mode), np.int32(warm_steps), np.int32(steps), out
+    gpu.launch(kernel, (n + 255) // 256, 256, args(0), mode="functional")     # build the ring
+    base = int(out[2])
+    run = gpu.launch(kernel, 1, 32, args(1))                                    # walk it, timed
+    if int(out[2]) != base:
+        raise RuntimeError("the ring moved between the launches: its pointers are stale")
+    return out[0] / steps, run.report
 
 
-def mma_twin(A, B, C, iterations: int) -> np.ndarray:
-    """One chain's D: C + iterations * A @ B (exact for ``mma_inputs`` and iterations below 2**14)."""
-    product = A.astype(np.float64) @ B.astype(np.float64)
-    return (C.astype(np.float64) + iterations * product).astype(np.float32)
+def level_latencies(gpu) -> dict:
+    """Pointer-chase latency (cycles) of shared memory, L1, L2 and DRAM on ``gpu``.
+
+    L1: 64 pointers 32 B apart (2 KB), walked once to warm L1, then 256 timed loads.
+    L2: 1 MB (larger than any preset's L1 + shared, 256 KB at most, smaller than any L2, 4 MB at
+        least) 32 B apart, so every load is a new sector, walked once (L2 warm, L1 thrashed), then 512.
+        Consecutive lines alternate between the near and far L2 partitions where there are two.
+    DRAM: 512 pointers 33 lines apart (an odd number of lines: near and far alternate), first touch.
+    """
+    l1, _ = chase_global_latency(gpu, 64, 32, 64, 256)
+    n_l2 = (1 << 20) // 32
+    l2, _ = chase_global_latency(gpu, n_l2, 32, n_l2, 512)
+    dram, _ = chase_global_latency(gpu, 512, 33 * 128, 0, 512)
+    return {"shared": chase_shared_latency(gpu), "L1": l1, "L2": l2, "DRAM": dram}
 
 
-def mma_flops(warps: int, iterations: int, chains: int) -> int:
-    """Floating-point operations of an mma kernel launch: 2 m n k per mma.sync."""
-    return 2 * MMA_M * MMA_N * MMA_K * warps * iterations * chains
+def ffma_chain_cycles(gpu, n: int) -> int:
+    """clock64 cycles around ``n`` dependent FFMAs (n = 64 or 128)."""
+    import emu
+    x, cycles = np.ones(1, np.float32), np.zeros(1, np.int64)
+    gpu.launch(emu.compile_cuda(FFMA_SRC, f"ffma_chain_{n}"), 1, 32, (np.float32(1.0), np.float32(0.5), x, cycles))
+    return int(cycles[0])
+
+
+def _slope(run, small: int, large: int, flops_of):
+    """(FLOP per cycle per SM) from two launches on one SM that differ only in iterations: the
+    difference cancels the start (parameter and operand loads) and the end."""
+    a, b = run(small).report, run(large).report
+    return (flops_of(b) - flops_of(a)) / (b.cycles - a.cycles)
+
+
+def ffma_flops_per_cycle(gpu, threads: int = 256) -> float:
+    """FP32 FLOP per cycle of one SM running ffma_throughput (8 warps, 8 accumulators each)."""
+    import emu
+    kernel = emu.compile_cuda(FFMA_SRC, "ffma_throughput")
+    out = np.zeros(threads, np.float32)
+    return _slope(lambda iters: gpu.launch(kernel, 1, threads, (np.float32(1.0), np.float32(0.5), np.int32(iters),
+                                                                 out)),
+                  8, 24, lambda r: r.flops["fp32"])
+
+
+def mma_fma_per_cycle(gpu, threads: int = 256) -> float:
+    """Tensor-core FMA per cycle of one SM running mma_throughput (8 warps, 4 independent mma.sync each)."""
+    import emu
+    from emu.arch.presets import sm_number
+    entry = MMA_ENTRY[min(MMA_ENTRY, key=lambda v: (v > sm_number(gpu.preset.cc), -v))]
+    kernel = emu.compile_cuda(MMA_SOURCES[entry[0]], entry[0])
+    ab = np.full(6, 0x3C003C00, np.uint32)          # f16 pairs of 1.0
+    out = np.zeros(threads, np.float32)
+    return _slope(lambda iters: gpu.launch(kernel, 1, threads, (ab, np.int32(iters), out)),
+                  16, 48, lambda r: r.flops["fp16"] / 2)
+
+
+def stream_fraction(gpu, which: str, n: int = 1 << 22) -> float:
+    """DRAM bandwidth of STREAM copy or triad on ``n`` floats per array, as a fraction of the datasheet
+    peak; one 1024-thread CTA per SM (all resident at once)."""
+    a, b, c = np.ones(n, np.float32), np.zeros(n, np.float32), np.ones(n, np.float32)
+    grid = gpu.preset.sm_count
+    if which == "copy":
+        report = gpu.launch(stream_copy, grid, 1024, (a, b)).report
+    else:
+        report = gpu.launch(stream_triad, grid, 1024, (b, a, c, np.float32(3.0))).report
+    return report.dram_gb_per_s * 1e9 / report.roofline["dram"]
+
+
+def sectors_per_request(gpu, stride: int) -> float:
+    """Sectors per global load request of load_strided at ``stride`` floats (one CTA of 4 warps)."""
+    a = np.arange(32 * 32 * 4 * 8, dtype=np.float32)
+    out = np.zeros(128, np.float32)
+    return gpu.launch(load_strided, 1, 128, (a, np.int64(stride), np.int64(8), out)).report.sectors_per_request
+
+
+# =============================================================== published figures
+# Load-to-use latencies in SM cycles from shared/REFERENCE.md, "Latencies from microbenchmarks
+# (pointer chase)": the value of each published spread that the preset cites (emu/arch/presets.py
+# says which and why). Two-partition L2s (A100, H100): a chase over lines that alternate between the
+# partitions sees the mean of near and far (REFERENCE.md: "a model with one L2 latency should use a
+# footprint-weighted mix"). T4: Accel-Sim's tuned Turing model [ACCEL-TU]. H200: H100's GH100 chip.
+_H100_LATENCY = {"shared": 29,                    # ~29 [LUO]
+                 "L1": 32,                        # 32-40 [LUO]
+                 "L2": (258 + 414) / 2,           # near ~258, far ~414 [LUO]
+                 "DRAM": (555 + 660) / 2}         # ~555-660 [LUO]
+PUBLISHED_LATENCY = {
+    "sm_70": {"shared": 19,                       # 19-27 [JIA-V]; Accel-Sim 20
+              "L1": 28,                           # 28-36 [JIA-V]; Accel-Sim 28
+              "L2": 214,                          # 210-220 [JIA-V]
+              "DRAM": 300},                       # ~300 with a small footprint (TLB hits) [JIA-V]
+    "sm_75": {"shared": 30, "L1": 32, "L2": 194,  # [ACCEL-TU] smem 30, L1 32, L2 194
+              "DRAM": 194 + 96},                  # [ACCEL-TU] L2 + 96 DRAM
+    "sm_80": {"shared": 23,                       # 23-31 [ABD-A]
+              "L1": 32,                           # 32-39 [ABD-A]
+              "L2": (208 + 357) / 2,              # near ~208, far ~357 [LUO]
+              "DRAM": (475 + 623) / 2},           # near miss 475, far 623 (~470-570) [LUO]
+    "sm_90": _H100_LATENCY,
+    "h200": _H100_LATENCY,
+}
+# Tensor-core dense FP16 FMA per cycle per SM (REFERENCE.md "Tensor-core peaks per SM per clock";
+# T4: [DS-T4] 65 TFLOPS / (40 SMs x 1.59 GHz x 2)), and the fraction of it a stream of mma.sync
+# reaches on the real GPU: A100 "> 95%" (test: >= 85%), H800 "~63%" (test: 55-70%), V100 wmma
+# 478/512 = 93% (test: >= 85%); T4: not published (printed, not tested).
+TENSOR_FMA_PER_SM = {"sm_70": 512, "sm_75": 512, "sm_80": 1024, "sm_90": 2048, "h200": 2048}
+MMA_SYNC_BOUNDS = {"sm_70": (0.85, 1.0), "sm_75": None, "sm_80": (0.85, 1.0), "sm_90": (0.55, 0.70),
+                   "h200": (0.55, 0.70)}
+# Per tensor core, FMA per cycle (REFERENCE.md datasheet table): V100 64 (4x4x4), A100 256 (8x4x8);
+# tensor cores per SM: V100 8, A100 4.
+TC_FMA_PER_UNIT = {"sm_70": (64, 8), "sm_80": (256, 4)}
+STREAM_BOUNDS = (0.80, 0.95)         # of the datasheet DRAM peak (issue 8; REFERENCE.md: GPUs reach 85-97%)
+FFMA_MIN = 0.90                      # of the FP32 peak
+LATENCY_TOLERANCE = 0.10
+ARCHS = ("sm_70", "sm_75", "sm_80", "sm_90", "h200")

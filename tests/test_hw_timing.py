@@ -14,7 +14,7 @@ import pytest
 
 import emu
 from emu.hw import compare, timing
-from kernels import microbench as mb
+from kernels import microbench_hw as mb
 
 MEASURED_FILES = sorted((Path(__file__).parent / "data").glob("hw_timing_*.json"))
 NO_MEASUREMENT = ("no tests/data/hw_timing_*.json yet: record one on a machine with an NVIDIA GPU with "

@@ -389,7 +389,7 @@ def microbenchmarks(quick: bool, sm_count: int) -> list[Microbenchmark]:
     (DRAM 64 MiB) and the loop counts; on emu, with no caches modelled yet,
     they differ only in how long they take to emulate.
     """
-    from kernels import microbench as mb
+    from kernels import microbench_hw as mb
     loads = 64 if quick else 1024
     iterations = 16 if quick else 4096
     full_grid = 2 if quick else 8 * sm_count            # blocks: enough warps on every SM to fill its pipes
