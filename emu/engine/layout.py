@@ -333,7 +333,7 @@ N_STALLS = 9
 
 # per-pc timing columns (timing.pc_info)
 (P_PIPE,              # issue pipe id (emu.isa.table.PIPE_ID)
- P_INTERVAL,          # cycles the instruction occupies its pipe of the sub-partition
+ P_INTERVAL,          # cycles the instruction occupies its pipe of the sub-partition, in 1/INTERVAL_UNIT cycles
  P_LATENCY,           # cycles until its results can be used (memory instructions: the memory model's)
  P_DEPENDENCY,        # stall reason while an instruction waits for this one's results (STALL_*)
  P_THROTTLE,          # stall reason while an instruction waits for its busy pipe (STALL_*)
@@ -345,6 +345,7 @@ N_STALLS = 9
 PC_REGS = 40          # room for the registers of one instruction (wmma.mma: 8 + 8 + 8 sources, 8 results)
 N_P = P_REGS + PC_REGS
 
+INTERVAL_UNIT = 256   # pipe occupancy is kept in fractions of a cycle (a tensor MMA may take 8.4 cycles)
 MEM_NONE, MEM_LOAD, MEM_STORE, MEM_ATOMIC = range(4)
 FLOP_KINDS = ("fp16", "bf16", "tf32", "fp32", "fp64", "fp8")
 FLOP_FP16, FLOP_BF16, FLOP_TF32, FLOP_FP32, FLOP_FP64, FLOP_FP8 = range(6)

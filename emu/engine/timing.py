@@ -61,6 +61,7 @@ Timing = namedtuple("Timing", [
     "warp_part",     # int64[warps]: its sub-partition (of all the GPU's: SM * sub_partitions + p)
     "members",       # int64[sub-partitions, most]: the warps of each sub-partition (-1 past the last)
     "pipe_free",     # int64[sub-partitions, pipes]: cycle each pipe takes an instruction again
+    "pipe_owed",     # int64[sub-partitions, pipes]: fraction of a cycle (in INTERVAL_UNITs) owed to the next
     "last_issued",   # int64[sub-partitions]: the warp each scheduler issued last
     "wake",          # int64[sub-partitions]: no warp of it can issue before this cycle
     "l1_tag", "l1_stamp",                   # [SMs, entries] L1 of each SM: sector address and last use
@@ -209,7 +210,9 @@ def complete(gw, q, pc, now, timing, scratch):
     info = timing.pc_info[pc]
     issued = scratch.issued
     pipe = info[L.P_PIPE]
-    timing.pipe_free[q, pipe] = now + info[L.P_INTERVAL]
+    owed = timing.pipe_owed[q, pipe] + info[L.P_INTERVAL]        # whole cycles now, the fraction later
+    timing.pipe_free[q, pipe] = now + owed // L.INTERVAL_UNIT
+    timing.pipe_owed[q, pipe] = owed % L.INTERVAL_UNIT
     if info[L.P_MEMORY] != L.MEM_NONE and issued[L.I_ADDRESS_ROWS] > 0:
         sm = q // timing.params[L.T_SUB_PARTITIONS]
         ready = access(now, sm, timing, issued, scratch.addresses, info[L.P_MEMORY])
@@ -227,7 +230,7 @@ def complete(gw, q, pc, now, timing, scratch):
         lanes = 1 if pipe == TENSOR_PIPE else popc32(issued[L.I_MASK])
         timing.counters[L.TC_FLOP_BASE + info[L.P_FLOP_KIND]] += info[L.P_FLOPS] * lanes
     if pipe == TENSOR_PIPE:
-        timing.counters[L.TC_TENSOR_BUSY] += info[L.P_INTERVAL]
+        timing.counters[L.TC_TENSOR_BUSY] += owed // L.INTERVAL_UNIT
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

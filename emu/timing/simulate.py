@@ -142,6 +142,7 @@ def allocate(machine, params, rates, pc_info, n_registers: int) -> Timing:
         reg_kind=np.zeros((n_warps, n_registers), dtype=np.int64),
         warp_part=warp_part, members=members,
         pipe_free=np.zeros((sms * parts, len(PIPES)), dtype=np.int64),
+        pipe_owed=np.zeros((sms * parts, len(PIPES)), dtype=np.int64),
         last_issued=np.full(sms * parts, -1, dtype=np.int64), wake=np.zeros(sms * parts, dtype=np.int64),
         l1_tag=np.full((sms, l1), -1, dtype=np.int64), l1_stamp=np.zeros((sms, l1), dtype=np.int64),
         l2_tag=np.full(l2, -1, dtype=np.int64), l2_stamp=np.zeros(l2, dtype=np.int64),

@@ -8,6 +8,8 @@ launch in Python; the jitted model (``emu.engine.timing``) only reads them.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from emu.arch.presets import GPUPreset, sm_number
@@ -34,21 +36,21 @@ REFERENCE_TENSOR_SHAPE = {70: ((16, 16, 16), "f16")}   # the shape each preset's
 DEFAULT_REFERENCE_SHAPE = ((16, 8, 16), "f16")
 
 
-def tensor_interval(preset: GPUPreset, m: int, n: int, k: int, input_type: str) -> int:
+def tensor_interval(preset: GPUPreset, m: int, n: int, k: int, input_type: str) -> float:
     """Cycles one warp's m×n×k MMA holds its sub-partition's tensor unit: m·n·k FMAs at the unit's
     rate for the input type, slowed to the preset's measured mma.sync efficiency. Input types
     the preset gives no rate for run at its f16 rate."""
     rate = preset.tensor.rate(input_type) or preset.tensor.rate("f16")
     per_unit = rate / preset.pipes.sub_partitions * preset.tensor.mma_sync_efficiency
-    return max(1, int(round(m * n * k / per_unit)))
+    return m * n * k / per_unit
 
 
-def tensor_latency(preset: GPUPreset, interval: int) -> int:
+def tensor_latency(preset: GPUPreset, interval: float) -> int:
     """The preset's measured latency is for one shape; a larger MMA adds the cycles its extra work
     holds the unit."""
     (m, n, k), input_type = REFERENCE_TENSOR_SHAPE.get(sm_number(preset.cc), DEFAULT_REFERENCE_SHAPE)
     reference = tensor_interval(preset, m, n, k, input_type)
-    return max(interval + 1, preset.latency.tensor_cycles + interval - reference)
+    return max(math.ceil(interval) + 1, round(preset.latency.tensor_cycles + interval - reference))
 
 
 def _tensor_shape(row) -> tuple[int, int, int, str, int]:
@@ -95,7 +97,7 @@ def instruction_table(code, okind, oval, preset: GPUPreset) -> np.ndarray:
         info = table[pc]
         pipe, klass = int(row[L.F_PIPE]), int(row[L.F_LATENCY])
         info[L.P_PIPE] = pipe
-        info[L.P_INTERVAL] = preset.pipes.interval(PIPES[pipe])
+        info[L.P_INTERVAL] = preset.pipes.interval(PIPES[pipe]) * L.INTERVAL_UNIT
         info[L.P_LATENCY] = latency[klass]
         info[L.P_DEPENDENCY] = (L.STALL_SHORT_SCOREBOARD if klass in SHORT_LATENCY else
                                 L.STALL_LONG_SCOREBOARD if klass in LONG_LATENCY else L.STALL_WAIT)
@@ -105,8 +107,9 @@ def instruction_table(code, okind, oval, preset: GPUPreset) -> np.ndarray:
         info[L.P_FLOP_KIND], info[L.P_FLOPS] = _flops(row)
         if pipe == TENSOR and row[L.F_EXEC] == L.EX_TENSOR:
             m, n, k, input_type, computations = _tensor_shape(row)
-            info[L.P_INTERVAL] = tensor_interval(preset, m, n, k * computations, input_type)
-            info[L.P_LATENCY] = tensor_latency(preset, int(info[L.P_INTERVAL]))
+            interval = tensor_interval(preset, m, n, k * computations, input_type)
+            info[L.P_INTERVAL] = round(interval * L.INTERVAL_UNIT)
+            info[L.P_LATENCY] = tensor_latency(preset, interval)
             info[L.P_FLOP_KIND] = TENSOR_FLOP_KIND.get(input_type, L.FLOP_FP16)
             info[L.P_FLOPS] = 2 * m * n * k * computations
         n_reads, n_writes = instruction_registers(code, okind, oval, pc, reads, writes)
