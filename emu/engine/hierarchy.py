@@ -49,10 +49,45 @@ def distinct(values, n):
     return m
 
 
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def contiguous(addresses, rows, size, mask):
+    """(first, last byte) of a one-row access whose active lanes all access one address (a broadcast)
+    or access side by side in lane order (the usual coalesced pattern); (-1, -1) for any other
+    pattern, which goes the general way."""
+    if rows != 1 or mask == 0:
+        return np.int64(-1), np.int64(-1)
+    first_lane = 0
+    while not (mask >> first_lane) & 1:
+        first_lane += 1
+    last_lane = 31
+    while not (mask >> last_lane) & 1:
+        last_lane -= 1
+    a0 = addresses[0, first_lane]
+    same = True
+    side_by_side = True
+    for lane in range(first_lane, last_lane + 1):
+        if (mask >> lane) & 1:
+            a = addresses[0, lane]
+            same = same and a == a0
+            side_by_side = side_by_side and a == a0 + (lane - first_lane) * size
+    if same:
+        return a0, a0 + size - 1
+    if side_by_side:
+        return a0, a0 + (last_lane - first_lane + 1) * size - 1
+    return np.int64(-1), np.int64(-1)
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
 def gather(addresses, rows, size, mask, unit, values):
     """The distinct ``unit``-byte blocks (words, sectors) that the active lanes' accesses of ``size``
     bytes at ``addresses[:rows]`` touch, into ``values``; returns how many."""
+    first, last = contiguous(addresses, rows, size, mask)
+    if first >= 0:
+        n = 0
+        for block in range(first // unit, last // unit + 1):
+            values[n] = block
+            n += 1
+        return n
     n = 0
     for r in range(rows):
         for lane in range(32):
@@ -91,10 +126,9 @@ def queue(q, which, at, cost):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def shared_access(now, sm, timing, addresses, rows, size, mask):
-    """A shared-memory access: its wavefronts through the banks; returns the cycle its data is ready."""
-    t, c = timing.params, timing.counters
-    count, seen = timing.bank_words, timing.bank_seen    # distinct words per bank, and which
+def bank_words(addresses, rows, size, mask, count, seen):
+    """(distinct words, most distinct words in one bank) of a shared-memory access; ``count`` and
+    ``seen`` are scratch: each bank's distinct words so far."""
     count[:] = 0
     n = 0
     busiest = 0
@@ -115,6 +149,19 @@ def shared_access(now, sm, timing, addresses, rows, size, mask):
                         count[bank] = k + 1
                         busiest = max(busiest, k + 1)
                         n += 1
+    return n, busiest
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def shared_access(now, sm, timing, addresses, rows, size, mask):
+    """A shared-memory access: its wavefronts through the banks; returns the cycle its data is ready."""
+    t, c = timing.params, timing.counters
+    first, last = contiguous(addresses, rows, size, mask)
+    if first >= 0:                    # one run of words: each bank gets one per 32 words of the run
+        n = (last >> 2) - (first >> 2) + 1
+        busiest = (n + 31) // 32
+    else:
+        n, busiest = bank_words(addresses, rows, size, mask, timing.bank_words, timing.bank_seen)
     ideal = (n + 31) // 32
     wavefronts = max(busiest, ideal)
     c[L.TC_SHARED_REQUESTS] += 1
