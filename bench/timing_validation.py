@@ -3,7 +3,8 @@ figures (shared/REFERENCE.md, as kernels.microbench cites them), per architectur
 
     python bench/timing_validation.py [sm_70 sm_75 sm_80 sm_90 h200]
 
-Prints one row per check: measured | expected | ok. tests/test_timing_physics.py asserts the same.
+Prints one row per check: measured | expected | ok. tests/test_timing_physics.py asserts the same;
+`python -m emu.hw.timing` times the same kernels on a real GPU.
 """
 import sys
 import time

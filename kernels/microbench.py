@@ -1,9 +1,13 @@
-"""Microbenchmarks for validating the cycle model against published measurements.
+"""Microbenchmarks of the machine itself: one module for the physics validation of the cycle model
+(tests/test_timing_physics.py, bench/timing_validation.py) and for the real-GPU timing files
+(emu/hw/timing.py, tests/test_hw_timing.py).
 
-CUDA C++ (compiled with NVRTC, so the same source runs on a real GPU) with
-inline PTX where the exact instruction sequence matters, timed with
-``clock64()`` inside the kernel the way the published microbenchmarks are
-(Jia et al. 2018; Abdelkhalik et al. 2022; Luo et al. 2024/2025):
+Every kernel runs on a real GPU and on emu. CUDA C++ (compiled with NVRTC, so
+the same source runs on a real GPU; emu.hw.timing launches it there with the
+driver API) with inline PTX where the exact instruction sequence matters,
+timed with ``clock64()`` inside the kernel the way the published
+microbenchmarks are (Jia et al. 2018; Abdelkhalik et al. 2022; Luo et al.
+2024/2025):
 
 - ``chase_shared``: one thread, ``ld.shared.u32 p, [p]`` N times (a pointer chase
   through a ring of shared-memory addresses), no address arithmetic between loads.
@@ -15,27 +19,43 @@ inline PTX where the exact instruction sequence matters, timed with
   (the model starts every launch with empty caches; on a GPU, flush L2 first).
   The same arguments in both launches give the array the same address (on a GPU:
   keep the array on the device).
-- ``ffma_chain``: one thread, N dependent ``fma.rn.f32`` between two clock64 reads.
+- ``ffma_chain_64``, ``ffma_chain_128``: one thread, N dependent ``fma.rn.f32`` between
+  two clock64 reads.
 - ``ffma_throughput``: every thread runs ``iters`` x 16 x 8 FFMAs on 8 independent
-  accumulators.
-- ``mma_throughput_*``: every warp issues ``iters`` x 4 independent ``mma.sync`` on
-  4 accumulators (sm_80+/sm_90: m16n8k16 f16; sm_75: m16n8k8 f16; sm_70: m8n8k4 f16).
+  accumulators; ``cycles[warp]``: the loop and the sum of the accumulators.
+- ``mma_latency_*``: every warp issues ``iters`` dependent ``mma.sync`` on one accumulator;
+  ``mma_throughput_*``: ``iters`` x 4 independent ones on 4 accumulators (sm_80+/sm_90:
+  m16n8k16 f16; sm_75: m16n8k8 f16; sm_70: m8n8k4 f16). ``cycles[warp]``: the loop.
 - ``stream_copy``, ``stream_triad`` (numba): grid-stride STREAM copy and triad.
 - ``load_strided`` (numba): each warp loads ``a[(i * stride) % n]`` ``reps`` times; the
   sum is stored only when it equals a sentinel that never occurs, so only loads count.
 
 Timed regions end with a read of ``%clock64`` placed after an instruction that uses
-the last result (``and.b64 t, p, 0``), so the last load's (or FMA's) latency is
-inside the measurement: cycles = N x latency + 2 (issue of the first clock read and
-of the ``and``).
+the last result (``and.b64 t, p, 0``), so the last load's (or FMA's, or mma's) latency
+is inside the measurement: cycles = N x latency + 2 (issue of the first clock read and
+of the ``and``). Loop counters and branches do not depend on the chased value, so they
+issue in the shadow of the latency and add nothing.
+
+Each kernel's result is deterministic and has a CPU twin here (``chase_end``,
+``ffma_chain_twin``, ``ffma_throughput_twin``, ``triad_twin``, ``mma_twin``), so the
+kernels double as functional tests of emu.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import cuda, float32
 
-# --------------------------------------------------------------- pointer chase
-CHASE_SRC = r"""
+from .case import fma32
+
+# --------------------------------------------------------------- the clock
+CLOCK_SRC = r"""
+__device__ __forceinline__ long long clock_now()
+{
+    long long t;
+    asm volatile("mov.u64 %0, %%clock64;" : "=l"(t) :: "memory");
+    return t;
+}
+
 __device__ __forceinline__ long long clock_after(unsigned long long p)
 {   // %clock64 read once p is available (the and waits for it on the scoreboard)
     long long t;
@@ -52,6 +72,17 @@ __device__ __forceinline__ long long clock_after(unsigned int p)
     return t;
 }
 
+__device__ __forceinline__ long long clock_after_f(float x)
+{
+    long long t;
+    asm volatile("{\n\t.reg .b32 z;\n\tand.b32 z, %1, 0;\n\tmov.u64 %0, %%clock64;\n\t}"
+                 : "=l"(t) : "r"(__float_as_uint(x)) : "memory");
+    return t;
+}
+"""
+
+# --------------------------------------------------------------- pointer chase
+CHASE_SRC = CLOCK_SRC + r"""
 extern "C" __global__ void chase_shared(int n, int stride_words, int steps, long long* out)
 {
     __shared__ unsigned int ring[4096];
@@ -96,22 +127,7 @@ extern "C" __global__ void chase_global(unsigned long long* chain, int n, int st
 """
 
 # --------------------------------------------------------------- FP32 arithmetic
-FFMA_SRC = r"""
-__device__ __forceinline__ long long clock_now()
-{
-    long long t;
-    asm volatile("mov.u64 %0, %%clock64;" : "=l"(t) :: "memory");
-    return t;
-}
-
-__device__ __forceinline__ long long clock_after_f(float x)
-{
-    long long t;
-    asm volatile("{\n\t.reg .b32 z;\n\tand.b32 z, %1, 0;\n\tmov.u64 %0, %%clock64;\n\t}"
-                 : "=l"(t) : "r"(__float_as_uint(x)) : "memory");
-    return t;
-}
-
+FFMA_SRC = CLOCK_SRC + r"""
 #define FFMA(x) asm volatile("fma.rn.f32 %0, %0, %1, %2;" : "+f"(x) : "f"(a), "f"(b))
 
 template <int N>
@@ -132,23 +148,29 @@ extern "C" __global__ void ffma_chain_64(float a, float b, float* out, long long
 extern "C" __global__ void ffma_chain_128(float a, float b, float* out, long long* cycles)
 { if (threadIdx.x == 0) ffma_chain_n<128>(a, b, out, cycles); }
 
-extern "C" __global__ void ffma_throughput(float a, float b, int iters, float* out)
+extern "C" __global__ void ffma_throughput(float a, float b, int iters, float* out, long long* cycles)
 {
     float x0 = threadIdx.x, x1 = x0 + 1, x2 = x0 + 2, x3 = x0 + 3, x4 = x0 + 4, x5 = x0 + 5, x6 = x0 + 6,
           x7 = x0 + 7;
+    long long t0 = clock_now();
     for (int i = 0; i < iters; i++) {
 #pragma unroll
         for (int j = 0; j < 16; j++) {
             FFMA(x0); FFMA(x1); FFMA(x2); FFMA(x3); FFMA(x4); FFMA(x5); FFMA(x6); FFMA(x7);
         }
     }
-    out[blockIdx.x * blockDim.x + threadIdx.x] = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
+    float s = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
+    long long t1 = clock_after_f(s);
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = s;
+    if ((threadIdx.x & 31) == 0)
+        cycles[i / 32] = t1 - t0;
 }
 """
 FFMA_PER_ITER = 16 * 8          # FFMAs per thread per iteration of ffma_throughput
 
 # --------------------------------------------------------------- tensor cores
-MMA_SRC = r"""
+MMA_SRC = CLOCK_SRC + r"""
 #define ACC4(d) "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
 #define ACC8(d) "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
 
@@ -167,31 +189,80 @@ MMA_SRC = r"""
     "{%0,%1,%2,%3,%4,%5,%6,%7}, {%8,%9}, {%10,%11}, {%0,%1,%2,%3,%4,%5,%6,%7};" \
     : ACC8(d) : "r"(a0), "r"(a1), "r"(b0), "r"(b1))
 
-#define MMA_KERNEL(NAME, MMA, NACC)                                                         \
-extern "C" __global__ void NAME(const unsigned int* ab, int iters, float* out)             \
-{                                                                                            \
+#define MMA_OPERANDS                                                                         \
     unsigned int a0 = ab[0], a1 = ab[1], a2 = ab[2], a3 = ab[3], b0 = ab[4], b1 = ab[5];    \
     (void)a2; (void)a3; (void)b1;                                                            \
+    long long t0 = clock_after(a0 ^ a1 ^ a2 ^ a3 ^ b0 ^ b1);   /* once the operands are in */
+
+#define MMA_STORE(S, T1)                                                                     \
+    int tid = blockIdx.x * blockDim.x + threadIdx.x;                                         \
+    out[tid] = S;                                                                            \
+    if ((threadIdx.x & 31) == 0)                                                             \
+        cycles[tid / 32] = T1 - t0;
+
+// iters x 4 independent mma.sync per warp; the clock stops once the last-issued chain's is back
+#define MMA_THROUGHPUT_KERNEL(NAME, MMA, NACC)                                               \
+extern "C" __global__ void NAME(const unsigned int* ab, int iters, float* out, long long* cycles) \
+{                                                                                            \
+    MMA_OPERANDS                                                                             \
     float c0[NACC] = {0}, c1[NACC] = {0}, c2[NACC] = {0}, c3[NACC] = {0};                   \
     for (int i = 0; i < iters; i++) {                                                        \
         MMA(c0); MMA(c1); MMA(c2); MMA(c3);                                                  \
     }                                                                                        \
+    long long t1 = clock_after_f(c3[0]);                                                     \
     float s = 0;                                                                             \
     for (int j = 0; j < NACC; j++) s += c0[j] + c1[j] + c2[j] + c3[j];                       \
-    out[blockIdx.x * blockDim.x + threadIdx.x] = s;                                          \
+    MMA_STORE(s, t1)                                                                         \
+}
+
+// iters dependent mma.sync per warp (each waits for the last's accumulator)
+#define MMA_LATENCY_KERNEL(NAME, MMA, NACC)                                                  \
+extern "C" __global__ void NAME(const unsigned int* ab, int iters, float* out, long long* cycles) \
+{                                                                                            \
+    MMA_OPERANDS                                                                             \
+    float c0[NACC] = {0};                                                                    \
+    for (int i = 0; i < iters; i++)                                                          \
+        MMA(c0);                                                                             \
+    long long t1 = clock_after_f(c0[0]);                                                     \
+    float s = 0;                                                                             \
+    for (int j = 0; j < NACC; j++) s += c0[j];                                               \
+    MMA_STORE(s, t1)                                                                         \
 }
 
 """
 # One source per shape: ptxas refuses a shape the target lacks anywhere in the module.
-MMA_SOURCES = {
-    "mma_throughput_m16n8k16": MMA_SRC + "MMA_KERNEL(mma_throughput_m16n8k16, MMA_16816, 4)\n",
-    "mma_throughput_m16n8k8": MMA_SRC + "MMA_KERNEL(mma_throughput_m16n8k8, MMA_1688, 4)\n",
-    "mma_throughput_m8n8k4": MMA_SRC + "MMA_KERNEL(mma_throughput_m8n8k4, MMA_884, 8)\n",
-}
+_MMA_SHAPES = {"m16n8k16": ("MMA_16816", 4), "m16n8k8": ("MMA_1688", 4), "m8n8k4": ("MMA_884", 8)}
+MMA_SOURCES = {f"mma_{kind}_{shape}": MMA_SRC + f"MMA_{kind.upper()}_KERNEL(mma_{kind}_{shape}, {mma}, {nacc})\n"
+               for shape, (mma, nacc) in _MMA_SHAPES.items() for kind in ("throughput", "latency")}
 MMA_PER_ITER = 4                 # mma.sync per warp per iteration
 # (entry, m, n, k x independent products per instruction) by SM version
 MMA_ENTRY = {70: ("mma_throughput_m8n8k4", 8, 8, 4 * 4), 75: ("mma_throughput_m16n8k8", 16, 8, 8),
              80: ("mma_throughput_m16n8k16", 16, 8, 16), 90: ("mma_throughput_m16n8k16", 16, 8, 16)}
+MMA_AB_ONES = np.full(6, 0x3C003C00, np.uint32)    # the kernels' A and B registers: f16 pairs of 1.0
+
+
+def mma_entry(sm: int) -> tuple[str, int, int, int]:
+    """MMA_ENTRY for SM version ``sm`` (e.g. 86): the newest shape at or below it."""
+    return MMA_ENTRY[min(MMA_ENTRY, key=lambda v: (v > sm, -v))]
+
+
+def mma_kernel(sm: int, kind: str = "throughput"):
+    """The ``mma_throughput_*`` (or, ``kind="latency"``, ``mma_latency_*``) kernel for SM version ``sm``."""
+    import emu
+    name = mma_entry(sm)[0].replace("throughput", kind)
+    return emu.compile_cuda(MMA_SOURCES[name], name)
+
+
+def mma_twin(sm: int, iters: int, chains: int) -> float:
+    """``out`` of every thread of an mma kernel with MMA_AB_ONES: each accumulator element sums
+    iters x k products of 1.0 (k x products per instruction), and a thread sums its
+    chains x (4 or 8) accumulator registers."""
+    entry, _, _, k = mma_entry(sm)
+    if entry.endswith("m8n8k4"):                      # four 8x8x4 products per warp, 8 registers a thread
+        registers, k = 8, 4
+    else:
+        registers = 4
+    return float(chains * registers * k * iters)
 
 
 # --------------------------------------------------------------- streams (numba)
@@ -239,6 +310,16 @@ def stream_triad(a, b, c, s):
             a[i + 3 * step] = y3
 
 
+def triad_twin(b: np.ndarray, c: np.ndarray, scalar) -> np.ndarray:
+    """``a`` of ``stream_triad``: NVVM fuses ``b + scalar * c`` into fma(scalar, c, b), rounded once."""
+    return np.array([fma32(scalar, c_i, b_i) for b_i, c_i in zip(b, c)], np.float32)
+
+
+def stream_bytes(kernel, n: int, itemsize: int = 4) -> int:
+    """DRAM bytes a stream kernel must move for n elements: 2 arrays for copy, 3 for triad."""
+    return {stream_copy: 2, stream_triad: 3}[kernel] * n * itemsize
+
+
 # --------------------------------------------------------------- coalescing (numba)
 @cuda.jit
 def load_strided(a, stride, reps, out):
@@ -251,6 +332,35 @@ def load_strided(a, stride, reps, out):
         acc += a[(i * stride + r * 32 * stride) % n]
     if acc == float32(-1.0):
         out[i] = acc
+
+
+# =============================================================== CPU twins of the C++ kernels
+def chase_end(base: int, n: int, stride_bytes: int, loads: int) -> int:
+    """The address a chase of ``loads`` dependent loads from ``base`` through a ring of ``n`` pointers
+    ``stride_bytes`` apart ends at (``out[1]`` of chase_shared and chase_global)."""
+    return base + (loads % n) * stride_bytes
+
+
+def ffma_chain_twin(x, a, b, n: int) -> np.float32:
+    """``out[0]`` of ``ffma_chain_<n>``: ``x = fma(x, a, b)`` n times, each rounded once."""
+    x, a, b = np.float32(x), np.float32(a), np.float32(b)
+    for _ in range(n):
+        x = fma32(x, a, b)
+    return x
+
+
+def ffma_throughput_twin(threads: int, block: int, a, b, iters: int) -> np.ndarray:
+    """``out`` of ``ffma_throughput`` for ``threads`` threads in blocks of ``block`` (a thread's accumulators
+    start at its threadIdx.x + 0 .. 7; the sum is taken left to right)."""
+    a, b = np.float32(a), np.float32(b)
+    out = np.zeros(threads, np.float32)
+    for i in range(threads):
+        acc = [ffma_chain_twin(np.float32(i % block) + np.float32(k), a, b, iters * 16) for k in range(8)]
+        s = acc[0]
+        for v in acc[1:]:
+            s = np.float32(s + v)
+        out[i] = s
+    return out
 
 
 # =============================================================== measurements on an emu.GPU
@@ -320,21 +430,18 @@ def ffma_flops_per_cycle(gpu, threads: int = 256) -> float:
     """FP32 FLOP per cycle of one SM running ffma_throughput (8 warps, 8 accumulators each)."""
     import emu
     kernel = emu.compile_cuda(FFMA_SRC, "ffma_throughput")
-    out = np.zeros(threads, np.float32)
+    out, cycles = np.zeros(threads, np.float32), np.zeros(threads // 32, np.int64)
     return _slope(lambda iters: gpu.launch(kernel, 1, threads, (np.float32(1.0), np.float32(0.5), np.int32(iters),
-                                                                 out)),
+                                                                 out, cycles)),
                   8, 24, lambda r: r.flops["fp32"])
 
 
 def mma_fma_per_cycle(gpu, threads: int = 256) -> float:
     """Tensor-core FMA per cycle of one SM running mma_throughput (8 warps, 4 independent mma.sync each)."""
-    import emu
     from emu.arch.presets import sm_number
-    entry = MMA_ENTRY[min(MMA_ENTRY, key=lambda v: (v > sm_number(gpu.preset.cc), -v))]
-    kernel = emu.compile_cuda(MMA_SOURCES[entry[0]], entry[0])
-    ab = np.full(6, 0x3C003C00, np.uint32)          # f16 pairs of 1.0
-    out = np.zeros(threads, np.float32)
-    return _slope(lambda iters: gpu.launch(kernel, 1, threads, (ab, np.int32(iters), out)),
+    kernel = mma_kernel(sm_number(gpu.preset.cc))
+    out, cycles = np.zeros(threads, np.float32), np.zeros(threads // 32, np.int64)
+    return _slope(lambda iters: gpu.launch(kernel, 1, threads, (MMA_AB_ONES, np.int32(iters), out, cycles)),
                   16, 48, lambda r: r.flops["fp16"] / 2)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 import emu
 from emu.hw import compare, timing
-from kernels import microbench_hw as mb
+from kernels import microbench as mb
 
 MEASURED_FILES = sorted((Path(__file__).parent / "data").glob("hw_timing_*.json"))
 NO_MEASUREMENT = ("no tests/data/hw_timing_*.json yet: record one on a machine with an NVIDIA GPU with "
@@ -139,29 +139,44 @@ def gpu():
     return emu.GPU("sm_80")
 
 
-@pytest.mark.parametrize("footprint, stride, warm", [(4096, 64, 64), (1 << 16, 4096, 0), (512, 4, 300)])
-def test_pointer_chase_follows_the_chain(gpu, footprint, stride, warm):
-    chain = mb.make_chain(footprint, stride)
-    assert mb.chain_length(chain) == footprint // stride
-    cycles, last = np.zeros(1, np.int64), np.zeros(1, np.uint32)
-    gpu.launch(mb.pointer_chase, 1, 32, (chain, np.uint32(0), warm, 37, cycles, last))
-    assert last[0] == mb.chase_twin(chain, 0, warm + 37) == (warm + 37) * (stride // 4) % (footprint // 4)
+@pytest.mark.parametrize("n, stride, warm", [(64, 64, 64), (16, 4096, 0), (128, 8, 300)])
+def test_global_pointer_chase_follows_the_ring(gpu, n, stride, warm):
+    kernel = emu.compile_cuda(mb.CHASE_SRC, "chase_global")
+    chain, out = np.zeros(n * stride // 8, np.uint64), np.zeros(4, np.int64)
+
+    def args(mode):
+        return chain, np.int32(n), np.int32(stride // 8), np.int32(mode), np.int32(warm), np.int32(37), out
+    gpu.launch(kernel, (n + 255) // 256, 256, args(0), mode="functional")
+    base = int(out[2])
+    gpu.launch(kernel, 1, 32, args(1))
+    assert int(out[2]) == base
+    assert int(out[1]) == mb.chase_end(base, n, stride, warm + 37)
+    assert out[0] > 0
+
+
+def test_shared_pointer_chase_follows_the_ring(gpu):
+    kernel = emu.compile_cuda(mb.CHASE_SRC, "chase_shared")
+    out = np.zeros(4, np.int64)
+    gpu.launch(kernel, 1, 32, (np.int32(256), np.int32(4), np.int32(512), out))   # twice round: back at the base
+    base = int(out[1])
+    gpu.launch(kernel, 1, 32, (np.int32(256), np.int32(4), np.int32(37), out))
+    assert int(out[1]) == mb.chase_end(base, 256, 16, 37)
+    assert out[0] > 0
+
+
+@pytest.mark.parametrize("n", [64, 128])
+def test_ffma_chain_computes_fused_multiply_adds(gpu, n):
+    x, cycles = np.full(1, 0.75, np.float32), np.zeros(1, np.int64)
+    gpu.launch(emu.compile_cuda(mb.FFMA_SRC, f"ffma_chain_{n}"), 1, 32, (np.float32(0.999), np.float32(0.5), x, cycles))
+    assert x[0] == mb.ffma_chain_twin(0.75, 0.999, 0.5, n)
     assert cycles[0] > 0
 
 
-def test_shared_pointer_chase_follows_the_chain(gpu):
-    chain = mb.make_chain(4 * mb.SHARED_CHASE_WORDS, 16)
-    cycles, last = np.zeros(1, np.int64), np.zeros(1, np.uint32)
-    gpu.launch(mb.shared_pointer_chase, 1, 128, (chain, np.uint32(20), 500, cycles, last))
-    assert last[0] == mb.chase_twin(chain, 20, 500)
-
-
-@pytest.mark.parametrize("kernel, chains", [(mb.ffma_dependent, 1), (mb.ffma_independent, mb.FFMA_ILP)])
-def test_ffma_chains_compute_fused_multiply_adds(gpu, kernel, chains):
-    x = np.random.default_rng(5).uniform(-2, 2, 96).astype(np.float32)
-    out, cycles = np.zeros_like(x), np.zeros(3, np.int64)
-    gpu.launch(kernel, 3, 32, (x, np.float32(0.999), np.float32(0.5), 11, out, cycles))
-    np.testing.assert_array_equal(out, mb.ffma_twin(x, 0.999, 0.5, 11, chains))
+def test_ffma_throughput_computes_fused_multiply_adds(gpu):
+    out, cycles = np.zeros(64, np.float32), np.zeros(2, np.int64)
+    gpu.launch(emu.compile_cuda(mb.FFMA_SRC, "ffma_throughput"), 2, 32,
+               (np.float32(0.999), np.float32(0.5), np.int32(2), out, cycles))
+    np.testing.assert_array_equal(out, mb.ffma_throughput_twin(64, 32, 0.999, 0.5, 2))
     assert (cycles > 0).all()
 
 
@@ -175,12 +190,21 @@ def test_stream_copy_and_triad(gpu):
     np.testing.assert_array_equal(a, mb.triad_twin(b, c, np.float32(3.0)))
 
 
-def test_mma_chains(gpu):
-    A, B, C = mb.mma_inputs(np.random.default_rng(7))
-    want = mb.mma_twin(A, B, C, 6)
-    D, cycles = np.zeros((2 * mb.MMA_M, mb.MMA_N), np.float32), np.zeros(2, np.int64)
-    gpu.launch(mb.mma_latency, 1, 64, (A, B, C, 6, D, cycles))
-    np.testing.assert_array_equal(D, np.vstack([want, want]))
-    D = np.zeros((2 * mb.MMA_CHAINS * mb.MMA_M, mb.MMA_N), np.float32)
-    gpu.launch(mb.mma_throughput, 1, 64, (A, B, C, 6, D, cycles))
-    np.testing.assert_array_equal(D, np.vstack([want] * (2 * mb.MMA_CHAINS)))
+@pytest.mark.parametrize("arch", ["sm_70", "sm_75", "sm_80"])
+def test_mma_chains(arch):
+    gpu = emu.GPU(arch)
+    sm = int(arch.removeprefix("sm_"))
+    out, cycles = np.zeros(64, np.float32), np.zeros(2, np.int64)
+    gpu.launch(mb.mma_kernel(sm, "latency"), 1, 64, (mb.MMA_AB_ONES, np.int32(6), out, cycles))
+    np.testing.assert_array_equal(out, mb.mma_twin(sm, 6, 1))
+    assert (cycles > 0).all()
+    gpu.launch(mb.mma_kernel(sm), 1, 64, (mb.MMA_AB_ONES, np.int32(6), out, cycles))
+    np.testing.assert_array_equal(out, mb.mma_twin(sm, 6, mb.MMA_PER_ITER))
+    assert (cycles > 0).all()
+
+
+def test_benchmark_list_covers_the_machine():
+    names = {b.name for b in timing.microbenchmarks(True, 108, 80)}
+    assert names == {"pointer_chase_shared", "pointer_chase_l1", "pointer_chase_l2", "pointer_chase_dram",
+                     "stream_copy", "stream_triad", "ffma_latency", "ffma_throughput", "mma_latency",
+                     "mma_throughput"}

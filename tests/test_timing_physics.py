@@ -3,7 +3,8 @@ published measurements of real GPUs (issue 8, "Validation against physics").
 
 Every expected value comes from shared/REFERENCE.md or the preset's cited numbers
 (kernels.microbench.PUBLISHED_LATENCY and friends, each with its source), never from the
-model's own output. bench/timing_validation.py prints the same measurements as a table.
+model's own output. bench/timing_validation.py prints the same measurements as a table, and
+emu.hw.timing runs the same kernels on a real GPU (tests/data/README_hw_timing.md).
 """
 import numpy as np
 import pytest

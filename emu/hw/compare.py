@@ -102,7 +102,8 @@ def emulate_like(measured: dict, gpu: str, command: str) -> dict:
     names = {e["name"] for e in measured["microbenchmarks"]}
     quick = measured["provenance"]["quick"]
     kernels, skipped = timing.time_kernels(backend, selection)
-    benches = [b for b in timing.microbenchmarks(quick, backend.sm_count) if b.name in names]
+    benches = [b for b in timing.microbenchmarks(quick, backend.sm_count, timing._sm(backend.cc))
+               if b.name in names]
     bench_entries, bench_skipped = timing.run_microbenchmarks(backend, benches)
     return {"format": timing.FORMAT, "provenance": {**backend.provenance(command), "quick": quick,
                                                     "sm_clock_mhz_under_load": None}, "kernels": kernels,

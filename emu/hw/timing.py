@@ -11,10 +11,14 @@ and anywhere, with emu standing in for the GPU::
 
 Every kernel of ``kernels.KERNELS`` runs at its library sizes above 1 (two or
 three each; ``--quick`` the smallest), and every microbenchmark of
-``kernels.microbench`` at the parameters ``microbenchmarks()`` chooses. On a
-GPU each launch is timed with CUDA events: warm-up launches, then the median
-of repeats. The microbenchmarks also time themselves inside the kernel with
-``%clock64`` (SM cycles); the library kernels do not read the clock, so their
+``kernels.microbench`` at the parameters ``microbenchmarks()`` chooses (the
+same kernels the physics validation, tests/test_timing_physics.py, runs on
+emu). On a GPU each launch is timed with CUDA events: warm-up launches, then
+the median of repeats. numba kernels are launched by numba; CUDA C++ ones
+(``emu.compile_cuda``) are compiled by NVRTC for the device and launched with
+the CUDA driver API on numba's context, stream and device arrays. The
+microbenchmarks also time themselves inside the kernel with ``%clock64``
+(SM cycles); the library kernels do not read the clock, so their
 cycle field stays null on hardware. On emu nothing is measured: a time or a
 cycle count is recorded only when emu's report has one (``Report.time_s``,
 ``Report.cycles``, from the cycle model), else null, and the warp
@@ -27,6 +31,7 @@ The format is ``PROVENANCE``, ``KERNEL_ENTRY`` and ``MICROBENCH_ENTRY`` below;
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime
 import importlib.metadata
 import json
@@ -220,21 +225,28 @@ class Hardware:
         self.cc = tuple(self.device.compute_capability)
         self.sm_count = int(self.device.MULTIPROCESSOR_COUNT)
 
-    def run(self, kernel, grid, block, args, cold: bool = False) -> Launch:
-        """``cold``: one timed launch and no warm-up, which would leave the data in the caches."""
-        import numba
+    def run(self, kernel, grid, block, args, cold: bool = False, setup=None) -> Launch:
+        """``cold``: one timed launch and no warm-up, which would leave the data in the caches, and L2
+        flushed before it. ``setup``: (kernel, grid, block, args) launched once first, untimed, on the
+        same device arrays (an array of ``args`` that is also in ``setup``'s args is the same copy)."""
         cuda = self.cuda
         device_args = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
-        kernel.compile(tuple(numba.typeof(a) for a in device_args))   # not inside the first event interval
-        configured = kernel[grid, block]
+        on_device = {id(host): device for host, device in zip(args, device_args) if isinstance(host, np.ndarray)}
+        launch = self._launcher(kernel, device_args)       # compiled: not inside the first event interval
+        if setup is not None:
+            setup_kernel, setup_grid, setup_block, setup_args = setup
+            setup_device = [on_device.get(id(a), a) for a in setup_args]
+            self._launcher(setup_kernel, setup_device)(setup_grid, setup_block, setup_device)
         for _ in range(0 if cold else self.warmup):
-            configured(*device_args)
+            launch(grid, block, device_args)
+        if cold:
+            self._flush_l2()
         cuda.synchronize()
         times = []
         for _ in range(1 if cold else self.repeats):
             start, end = cuda.event(), cuda.event()
             start.record()
-            configured(*device_args)
+            launch(grid, block, device_args)
             end.record()
             end.synchronize()
             times.append(cuda.event_elapsed_time(start, end) / 1e3)
@@ -242,6 +254,23 @@ class Hardware:
             if isinstance(host, np.ndarray):
                 device.copy_to_host(host)
         return Launch(statistics.median(times), len(times), None, None, True)
+
+    def _launcher(self, kernel, device_args) -> Callable:
+        """``launch(grid, block, device_args)`` for a numba kernel or an ``emu.compile_cuda`` kernel."""
+        from emu.launch import CudaSource
+        if isinstance(kernel, CudaSource):
+            return _CudaCppKernel(kernel, self.cc)
+        import numba
+        kernel.compile(tuple(numba.typeof(a) for a in device_args))
+        return lambda grid, block, args: kernel[grid, block](*args)
+
+    def _flush_l2(self) -> None:
+        """Write a buffer of twice the L2's size, evicting what earlier launches left there."""
+        from numba.cuda.cudadrv import driver
+        size = 2 * int(getattr(self.device, "L2_CACHE_SIZE", 0) or 64 << 20)
+        scratch = self.cuda.device_array(size, np.uint8)
+        driver.device_memset(scratch, 0, size)
+        self.cuda.synchronize()
 
     def provenance(self, command: str) -> dict:
         from emu.hw.capture import gpu_metadata
@@ -255,6 +284,43 @@ class Hardware:
             **_software(), "emu_preset": None, "platform": meta["platform"], "date": meta["date"],
             "command": command,
         }
+
+
+class _CudaCppKernel:
+    """A CUDA C++ kernel on the GPU: emu's NVRTC compile of it for the device's compute capability, loaded
+    and launched with the CUDA driver API (cuda-bindings) on numba's current context and default stream,
+    so that numba's events time it and numba's device arrays are its arguments."""
+
+    _CTYPES = {np.dtype(np.int32): ctypes.c_int, np.dtype(np.uint32): ctypes.c_uint,
+               np.dtype(np.int64): ctypes.c_longlong, np.dtype(np.uint64): ctypes.c_ulonglong,
+               np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
+
+    def __init__(self, source, cc):
+        from cuda.bindings import driver as cu
+        self.cu = cu
+        compiled = source.compile(cc)
+        self.module = self._check(cu.cuModuleLoadData(compiled.ptx.encode() + b"\0"))
+        self.function = self._check(cu.cuModuleGetFunction(self.module, compiled.entry.encode()))
+
+    def _check(self, result):
+        status, *values = result
+        if status != self.cu.CUresult.CUDA_SUCCESS:
+            raise RuntimeError(f"CUDA driver: {self.cu.cuGetErrorString(status)[1]!r} ({status!r})")
+        return values[0] if values else None
+
+    def __call__(self, grid, block, args) -> None:
+        values, types = [], []
+        for arg in args:
+            if hasattr(arg, "__cuda_array_interface__"):
+                values.append(arg.__cuda_array_interface__["data"][0])
+                types.append(ctypes.c_void_p)
+            elif isinstance(arg, np.generic) and arg.dtype in self._CTYPES:
+                values.append(arg.item())
+                types.append(self._CTYPES[arg.dtype])
+            else:
+                raise TypeError(f"a CUDA C++ kernel's scalar arguments must be numpy scalars, not {arg!r}")
+        self._check(self.cu.cuLaunchKernel(self.function, *_dims(grid), *_dims(block), 0, 0,
+                                           (tuple(values), tuple(types)), 0))
 
 
 def _device_clocks_mhz(device) -> tuple[float, float]:
@@ -284,7 +350,12 @@ class Emulated:
         self.cc = tuple(self.gpu.preset.cc)
         self.sm_count = self.gpu.preset.sm_count
 
-    def run(self, kernel, grid, block, args, cold: bool = False) -> Launch:
+    def run(self, kernel, grid, block, args, cold: bool = False, setup=None) -> Launch:
+        """Every launch starts with empty caches here, so ``cold`` changes nothing; ``setup`` runs
+        first, in functional mode (the same arrays keep the same addresses)."""
+        if setup is not None:
+            setup_kernel, setup_grid, setup_block, setup_args = setup
+            self.gpu.launch(setup_kernel, setup_grid, setup_block, setup_args, mode="functional")
         report = self.gpu.launch(kernel, grid, block, args).report
         time_s = getattr(report, "time_s", None)
         return Launch(time_s, None if time_s is None else 1, getattr(report, "cycles", None),
@@ -333,8 +404,9 @@ def time_kernels(backend: Backend, selection) -> tuple[list[dict], list[dict]]:
             skipped.append({"kernel": f"{name}[{size}]", "reason": f"needs {case.gpu}"})
             continue
         if case.is_cuda_cpp and isinstance(backend, Hardware):
-            skipped.append({"kernel": f"{name}[{size}]", "reason": "a CUDA C++ kernel: numba launches only its "
-                                                                   "own kernels, and no PTX launcher is written yet"})
+            skipped.append({"kernel": f"{name}[{size}]", "reason": "a CUDA C++ library kernel: not timed on a GPU "
+                                                                   "yet (only the microbenchmarks go through the "
+                                                                   "driver-API launcher)"})
             continue
         args = case.make_inputs(np.random.default_rng(SEED), size)
         grid, block = case.launch_config(args)
@@ -361,9 +433,13 @@ class Microbenchmark:
     """One microbenchmark launch: a kernel of ``kernels.microbench`` with its arguments and what to read back.
 
     ``cycles_arg`` is the index of the kernel's clock64 output (None: it has
-    none); ``ops_timed`` the operations one clock64 interval covers; ``work``
-    the bytes or FLOPs of the whole launch for the throughput; ``cold``: run
-    once, without warm-up (a DRAM chase would otherwise find its lines in L2).
+    none) and ``cycles_index`` the element of it holding the interval (None:
+    one per warp, take the median); ``ops_timed`` the operations one clock64
+    interval covers; ``work`` the bytes or FLOPs of the whole launch for the
+    throughput; ``cold``: run once, without warm-up (a DRAM chase would
+    otherwise find its lines in L2); ``setup``: ``(kernel, grid, block,
+    args -> setup args)``, a launch run once before, untimed, on the same
+    arrays (the global chase builds its ring of pointers with it).
     """
     name: str
     kernel: Any
@@ -378,55 +454,72 @@ class Microbenchmark:
     unit: str | None = None
     min_sm: int = 70
     cold: bool = False
+    cycles_index: int | None = None
+    setup: tuple | None = None
 
 
-def microbenchmarks(quick: bool, sm_count: int) -> list[Microbenchmark]:
-    """The microbenchmarks, sized for a GPU of ``sm_count`` SMs (``quick``: small enough for emu).
+def kernel_name(kernel) -> str:
+    """A numba kernel's ``__name__``, or an ``emu.compile_cuda`` kernel's C++ name."""
+    return getattr(kernel, "__name__", None) or kernel.name
 
-    Pointer chase footprints: L1 16 KiB (fits every L1), L2 4 MiB (above
-    every L1, 256 KiB on H100; below every L2, 6 MiB on V100), DRAM 256 MiB
-    (five times H200's 50 MiB L2), the chase cold. Quick runs shrink them
-    (DRAM 64 MiB) and the loop counts; on emu, with no caches modelled yet,
-    they differ only in how long they take to emulate.
+
+def microbenchmarks(quick: bool, sm_count: int, sm: int = 80) -> list[Microbenchmark]:
+    """The microbenchmarks, sized for a GPU of ``sm_count`` SMs and SM version ``sm`` (the mma.sync
+    shape: m16n8k16 on sm_80+, m16n8k8 on sm_75, m8n8k4 on sm_70); ``quick``: small enough for emu.
+
+    Pointer chase (one thread, ``ld.global.ca.u64 p, [p]`` through a ring of
+    absolute pointers, no address arithmetic between the loads) footprints:
+    L1 16 KiB (fits every L1), L2 4 MiB (above every L1, 256 KiB on H100;
+    below every L2, 6 MiB on V100), DRAM 256 MiB (five times H200's 50 MiB
+    L2), the chase cold. Quick runs shrink them (L2 1 MiB, DRAM 64 MiB) and
+    the loop counts.
     """
-    from kernels import microbench_hw as mb
+    import emu
+    from kernels import microbench as mb
     loads = 64 if quick else 1024
-    iterations = 16 if quick else 4096
+    ffma_iters = 1 if quick else 256                   # x FFMA_PER_ITER (128) FFMAs per thread
     full_grid = 2 if quick else 8 * sm_count            # blocks: enough warps on every SM to fill its pipes
     stream_n = 4096 if quick else 1 << 26
     rng = np.random.default_rng(SEED)
     benches = []
+    chase_global = emu.compile_cuda(mb.CHASE_SRC, "chase_global")
 
     def chase(name, footprint, stride, warm, cold=False):
-        chain = mb.make_chain(footprint, stride)
-        warm_loads = mb.chain_length(chain) if warm else 0
+        n, words = footprint // stride, stride // 8
+        chain, out = np.zeros(n * words, np.uint64), np.zeros(4, np.int64)
+        warm_steps = n if warm else 0
+
+        def args(mode=1):
+            return (chain, np.int32(n), np.int32(words), np.int32(mode), np.int32(warm_steps), np.int32(loads), out)
         benches.append(Microbenchmark(
-            name, mb.pointer_chase, 1, 32,
-            lambda: (chain, np.uint32(0), warm_loads, loads, np.zeros(1, np.int64), np.zeros(1, np.uint32)),
-            {"footprint_bytes": footprint, "stride_bytes": stride, "warm_loads": warm_loads, "loads": loads},
-            "load", loads, 4, cold=cold))
+            name, chase_global, 1, 32, args,
+            {"footprint_bytes": footprint, "stride_bytes": stride, "warm_loads": warm_steps, "loads": loads},
+            "load", loads, 6, cold=cold, cycles_index=0,
+            setup=(chase_global, (n + 255) // 256, 256, lambda main: args(0))))
 
     chase("pointer_chase_l1", 16 << 10, 128, warm=True)
     chase("pointer_chase_l2", (1 if quick else 4) << 20, 128, warm=True)
     chase("pointer_chase_dram", (64 if quick else 256) << 20, 4096, warm=False, cold=True)
-    shared_chain = mb.make_chain(4 * mb.SHARED_CHASE_WORDS, 4)
+    ring, ring_stride = 256, 4                          # 256 words 16 bytes apart
     benches.append(Microbenchmark(
-        "pointer_chase_shared", mb.shared_pointer_chase, 1, 128,
-        lambda: (shared_chain, np.uint32(0), loads, np.zeros(1, np.int64), np.zeros(1, np.uint32)),
-        {"footprint_bytes": shared_chain.nbytes, "stride_bytes": 4, "loads": loads}, "load", loads, 3))
+        "pointer_chase_shared", emu.compile_cuda(mb.CHASE_SRC, "chase_shared"), 1, 32,
+        lambda: (np.int32(ring), np.int32(ring_stride), np.int32(loads), np.zeros(4, np.int64)),
+        {"footprint_bytes": 4 * ring * ring_stride, "stride_bytes": 4 * ring_stride, "loads": loads},
+        "load", loads, 3, cycles_index=0))
 
-    b, c = np.float32(0.999), np.float32(0.5)
+    a, b = np.float32(1.0), np.float32(0.5)
+    chain_ffmas = 128
     benches.append(Microbenchmark(
-        "ffma_latency", mb.ffma_dependent, 1, 32,
-        lambda: (rng.random(32, np.float32), b, c, iterations, np.zeros(32, np.float32), np.zeros(1, np.int64)),
-        {"iterations": iterations, "chains": 1}, "ffma", iterations, 5))
+        "ffma_latency", emu.compile_cuda(mb.FFMA_SRC, f"ffma_chain_{chain_ffmas}"), 1, 32,
+        lambda: (a, b, np.ones(1, np.float32), np.zeros(1, np.int64)),
+        {"iterations": chain_ffmas, "chains": 1}, "ffma", chain_ffmas, 3, cycles_index=0))
     threads = full_grid * 256
+    ffmas = ffma_iters * mb.FFMA_PER_ITER
     benches.append(Microbenchmark(
-        "ffma_throughput", mb.ffma_independent, full_grid, 256,
-        lambda: (rng.random(threads, np.float32), b, c, iterations, np.zeros(threads, np.float32),
-                 np.zeros(threads // 32, np.int64)),
-        {"iterations": iterations, "chains": mb.FFMA_ILP, "threads": threads}, "ffma",
-        iterations * mb.FFMA_ILP, 5, mb.ffma_flops(threads, iterations, mb.FFMA_ILP), "TFLOP/s"))
+        "ffma_throughput", emu.compile_cuda(mb.FFMA_SRC, "ffma_throughput"), full_grid, 256,
+        lambda: (a, b, np.int32(ffma_iters), np.zeros(threads, np.float32), np.zeros(threads // 32, np.int64)),
+        {"iterations": ffmas // 8, "chains": 8, "threads": threads}, "ffma", ffmas, 4,
+        2 * threads * ffmas, "TFLOP/s"))
 
     for kernel, arrays in ((mb.stream_copy, 2), (mb.stream_triad, 3)):
         def args(kernel=kernel, arrays=arrays):
@@ -436,21 +529,21 @@ def microbenchmarks(quick: bool, sm_count: int) -> list[Microbenchmark]:
             kernel.__name__, kernel, full_grid, 256, args, {"n": stream_n}, "byte", 0, None,
             mb.stream_bytes(kernel, stream_n), "GB/s"))
 
-    A, B, C = mb.mma_inputs(rng)
+    entry, m, n, k = mb.mma_entry(sm)
+    shape = f"{entry.removeprefix('mma_throughput_')}.f32.f16"
     mma_iterations = 8 if quick else 4096
     benches.append(Microbenchmark(
-        "mma_latency", mb.mma_latency, 1, 32,
-        lambda: (A, B, C, mma_iterations, np.zeros((mb.MMA_M, mb.MMA_N), np.float32), np.zeros(1, np.int64)),
-        {"shape": "m16n8k16.f32.f16", "iterations": mma_iterations, "chains": 1}, "mma.sync",
-        mma_iterations, 5, min_sm=80))
+        "mma_latency", mb.mma_kernel(sm, "latency"), 1, 32,
+        lambda: (mb.MMA_AB_ONES, np.int32(mma_iterations), np.zeros(32, np.float32), np.zeros(1, np.int64)),
+        {"shape": shape, "iterations": mma_iterations, "chains": 1}, "mma.sync", mma_iterations, 3))
     warps = full_grid * 4
     benches.append(Microbenchmark(
-        "mma_throughput", mb.mma_throughput, full_grid, 128,
-        lambda: (A, B, C, mma_iterations, np.zeros((mb.MMA_M * mb.MMA_CHAINS * warps, mb.MMA_N), np.float32),
+        "mma_throughput", mb.mma_kernel(sm), full_grid, 128,
+        lambda: (mb.MMA_AB_ONES, np.int32(mma_iterations), np.zeros(32 * warps, np.float32),
                  np.zeros(warps, np.int64)),
-        {"shape": "m16n8k16.f32.f16", "iterations": mma_iterations, "chains": mb.MMA_CHAINS, "warps": warps},
-        "mma.sync", mma_iterations * mb.MMA_CHAINS, 5, mb.mma_flops(warps, mma_iterations, mb.MMA_CHAINS),
-        "TFLOP/s", min_sm=80))
+        {"shape": shape, "iterations": mma_iterations, "chains": mb.MMA_PER_ITER, "warps": warps},
+        "mma.sync", mma_iterations * mb.MMA_PER_ITER, 3,
+        2 * m * n * k * warps * mma_iterations * mb.MMA_PER_ITER, "TFLOP/s"))
     return benches
 
 
@@ -465,15 +558,20 @@ def run_microbenchmarks(backend: Backend, benches) -> tuple[list[dict], list[dic
             skipped.append({"kernel": bench.name, "reason": f"needs sm_{bench.min_sm}"})
             continue
         args = bench.make_args()
-        launch = backend.run(bench.kernel, bench.grid, bench.block, args, cold=bench.cold)
+        setup = None
+        if bench.setup is not None:
+            setup_kernel, setup_grid, setup_block, setup_args = bench.setup
+            setup = (setup_kernel, setup_grid, setup_block, setup_args(args))
+        launch = backend.run(bench.kernel, bench.grid, bench.block, args, cold=bench.cold, setup=setup)
         cycles = None
         if bench.cycles_arg is not None and launch.clock_counts_cycles:
-            cycles = float(np.median(args[bench.cycles_arg]))
+            counts = args[bench.cycles_arg]
+            cycles = float(counts[bench.cycles_index] if bench.cycles_index is not None else np.median(counts))
         throughput = None
         if bench.work is not None and launch.time_s:
             throughput = bench.work / launch.time_s / _SCALE[bench.unit]
         entries.append({
-            "name": bench.name, "kernel": bench.kernel.__name__, "params": bench.params,
+            "name": bench.name, "kernel": kernel_name(bench.kernel), "params": bench.params,
             "grid": _dims(bench.grid), "block": _dims(bench.block), "time_s": launch.time_s,
             "launches_timed": launch.launches_timed, "op": bench.op, "ops_timed": bench.ops_timed,
             "clock64_cycles": cycles, "cycles_per_op": None if cycles is None else cycles / bench.ops_timed,
@@ -500,7 +598,8 @@ def record(backend: Backend, command: str, quick: bool = False, kernels=None, be
     """Time the kernels (names in ``kernels``, default all) and microbenchmarks (names in ``benchmarks``,
     default all) on ``backend``; the validated record."""
     kernel_entries, skipped = time_kernels(backend, kernel_selection(quick, kernels))
-    benches = [b for b in microbenchmarks(quick, backend.sm_count) if benchmarks is None or b.name in benchmarks]
+    benches = [b for b in microbenchmarks(quick, backend.sm_count, _sm(backend.cc))
+               if benchmarks is None or b.name in benchmarks]
     bench_entries, bench_skipped = run_microbenchmarks(backend, benches)
     provenance = {**backend.provenance(command), "quick": quick,
                   "sm_clock_mhz_under_load": _clock_under_load(bench_entries)}
