@@ -292,22 +292,27 @@ def stream_copy(a, b):
 
 @cuda.jit
 def stream_triad(a, b, c, s):
-    """a[i] = b[i] + s * c[i], STREAM_ILP elements per thread per step as in stream_copy."""
+    """a[i] = b[i] + s * c[i], STREAM_ILP elements per thread per step as in stream_copy: every load
+    of a step is issued before the first multiply-add waits for one (PTX runs in order, so a
+    multiply-add between conditional loads would leave one load in flight at a time)."""
     start = cuda.grid(1)
     step = cuda.gridsize(1)
     n = a.size
     for i in range(start, n, STREAM_ILP * step):
-        y0 = b[i] + s * c[i]
-        y1 = b[i + step] + s * c[i + step] if i + step < n else float32(0.0)
-        y2 = b[i + 2 * step] + s * c[i + 2 * step] if i + 2 * step < n else float32(0.0)
-        y3 = b[i + 3 * step] + s * c[i + 3 * step] if i + 3 * step < n else float32(0.0)
-        a[i] = y0
+        b0, c0 = b[i], c[i]
+        b1 = b[i + step] if i + step < n else float32(0.0)
+        c1 = c[i + step] if i + step < n else float32(0.0)
+        b2 = b[i + 2 * step] if i + 2 * step < n else float32(0.0)
+        c2 = c[i + 2 * step] if i + 2 * step < n else float32(0.0)
+        b3 = b[i + 3 * step] if i + 3 * step < n else float32(0.0)
+        c3 = c[i + 3 * step] if i + 3 * step < n else float32(0.0)
+        a[i] = b0 + s * c0
         if i + step < n:
-            a[i + step] = y1
+            a[i + step] = b1 + s * c1
         if i + 2 * step < n:
-            a[i + 2 * step] = y2
+            a[i + 2 * step] = b2 + s * c2
         if i + 3 * step < n:
-            a[i + 3 * step] = y3
+            a[i + 3 * step] = b3 + s * c3
 
 
 def triad_twin(b: np.ndarray, c: np.ndarray, scalar) -> np.ndarray:
@@ -447,9 +452,10 @@ def mma_fma_per_cycle(gpu, threads: int = 256) -> float:
 
 def stream_fraction(gpu, which: str, n: int = 1 << 22) -> float:
     """DRAM bandwidth of STREAM copy or triad on ``n`` floats per array, as a fraction of the datasheet
-    peak; one 1024-thread CTA per SM (all resident at once)."""
+    peak; 1024-thread CTAs filling every SM (all resident at once), as STREAM runs on a GPU: full
+    occupancy keeps the most bytes in flight."""
     a, b, c = np.ones(n, np.float32), np.zeros(n, np.float32), np.ones(n, np.float32)
-    grid = gpu.preset.sm_count
+    grid = gpu.preset.sm_count * (gpu.preset.max_threads_per_sm // 1024)
     if which == "copy":
         report = gpu.launch(stream_copy, grid, 1024, (a, b)).report
     else:
