@@ -53,6 +53,7 @@ Timing = namedtuple("Timing", [
     "cta_done",      # int64[CTAs]: the cycle each CTA finished
     "warp_pc",       # int64[warps]: next instruction; AT_TENSOR, AT_BARRIER, or -1 when finished
     "warp_ready",    # int64[warps]: cycle its next instruction's registers are ready
+    "warp_at",       # int64[warps]: it cannot issue before this cycle (NEVER: not ready, or finished)
     "warp_reason",   # int64[warps]: stall reason until then (STALL_*)
     "warp_since",    # int64[warps]: first cycle not yet counted under a stall reason
     "warp_age",      # int64[warps]: order of arrival on the SM (greedy-then-oldest)
@@ -86,6 +87,7 @@ def peek(gw, warps, timing, now):
     if sp < 0:
         warps.state[gw] = L.W_DONE
         timing.warp_pc[gw] = -1
+        timing.warp_at[gw] = NEVER
         return
     pc = warps.pc_stack[gw, sp]
     info = timing.pc_info[pc]
@@ -98,6 +100,7 @@ def peek(gw, warps, timing, now):
             reason = timing.reg_kind[gw, r]
     timing.warp_pc[gw] = pc
     timing.warp_ready[gw] = ready
+    timing.warp_at[gw] = ready
     timing.warp_reason[gw] = reason
     timing.warp_since[gw] = now
     q = timing.warp_part[gw]
@@ -165,32 +168,41 @@ def finish_warp(gw, warps, slots, memory, out, timing, grid, now):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
-def eligible(gw, q, warps, timing):
-    """The cycle warp ``gw`` of sub-partition ``q`` can issue its next instruction (NEVER: not now)."""
-    if warps.state[gw] != L.W_READY or timing.warp_pc[gw] < 0:
-        return NEVER
-    return max(timing.warp_ready[gw], timing.pipe_free[q, timing.pc_info[timing.warp_pc[gw], L.P_PIPE]])
+def eligible(gw, q, timing, now):
+    """The cycle warp ``gw`` of sub-partition ``q`` can issue its next instruction (NEVER: not now).
+    ``warp_at`` is a lower bound kept per warp, so most warps that cannot issue cost one look."""
+    at = timing.warp_at[gw]
+    if at > now:
+        return at
+    at = max(at, timing.pipe_free[q, timing.pc_info[timing.warp_pc[gw], L.P_PIPE]])
+    timing.warp_at[gw] = at
+    return at
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, inline="always")
-def choose(q, warps, timing, now):
-    """The warp sub-partition ``q`` issues at ``now``, or -1 (then ``timing.wake[q]`` says until when)."""
+def choose(q, timing, now):
+    """The warp sub-partition ``q`` issues at ``now``, or -1 (then ``timing.wake[q]`` says until when):
+    greedy then oldest, or loose round robin from the warp after the last one issued."""
     members = timing.members[q]
     last = timing.last_issued[q]
     lrr = timing.params[L.T_SCHEDULER] == L.SCHED_LRR
-    if not lrr and last >= 0 and eligible(last, q, warps, timing) <= now:
-        return last                                             # greedy
-    m = 0
+    if not lrr and last >= 0 and eligible(last, q, timing, now) <= now:
+        return last
+    m = members.shape[0]
     first = 0
-    while m < members.shape[0] and members[m] >= 0:
-        if lrr and members[m] == last:
-            first = m + 1
-        m += 1
+    if lrr:
+        m = 0
+        while m < members.shape[0] and members[m] >= 0:
+            if members[m] == last:
+                first = m + 1
+            m += 1
     best = -1
     wake = NEVER
     for j in range(m):
-        gw = members[(first + j) % m]
-        at = eligible(gw, q, warps, timing)
+        gw = members[(first + j) % m] if lrr else members[j]
+        if gw < 0:
+            break
+        at = eligible(gw, q, timing, now)
         if at <= now:
             if lrr:
                 return gw
@@ -270,7 +282,7 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
         for q in range(parts):
             if timing.wake[q] > now:
                 continue
-            gw = choose(q, warps, timing, now)
+            gw = choose(q, timing, now)
             if gw < 0:
                 continue
             pc = timing.warp_pc[gw]
@@ -290,15 +302,18 @@ def run_timed(program, warps, slots, memory, out, scratch, grid, timing):
                     release(slot, warps, slots, timing, grid, now)
             elif r == L.R_BLOCKED:
                 timing.warp_pc[gw] = AT_BARRIER
+                timing.warp_at[gw] = NEVER
                 timing.warp_since[gw] = now + 1
                 timing.warp_ready[gw] = pc
                 release(slot, warps, slots, timing, grid, now)
             elif r == L.R_TENSOR:
                 timing.warp_pc[gw] = AT_TENSOR
+                timing.warp_at[gw] = NEVER
                 timing.warp_since[gw] = now + 1
                 tensor = True
             else:
                 timing.warp_pc[gw] = -1
+                timing.warp_at[gw] = NEVER
             if warps.state[gw] == L.W_DONE:
                 finish_warp(gw, warps, slots, memory, out, timing, grid, now + 1)
         timing.counters[L.TC_ISSUED] = stats[L.ST_WARP_INSTRUCTIONS]

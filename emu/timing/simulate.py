@@ -26,7 +26,7 @@ import numpy as np
 from emu.arch.presets import GPUPreset
 from emu.engine import layout as L
 from emu.engine.tensor import run_tensor_ops
-from emu.engine.timing import Timing, run_timed
+from emu.engine.timing import NEVER, Timing, run_timed
 from emu.isa.table import PIPES
 from emu.timing.tables import instruction_table
 
@@ -136,6 +136,7 @@ def allocate(machine, params, rates, pc_info, n_registers: int) -> Timing:
         clock=np.zeros(2, dtype=np.int64), sm_queues=np.zeros((sms, 2), dtype=np.float64),
         gpu_queues=np.zeros(2, dtype=np.float64), sm_cycles=np.zeros(sms, dtype=np.int64),
         warp_pc=np.full(n_warps, -1, dtype=np.int64), warp_ready=np.zeros(n_warps, dtype=np.int64),
+        warp_at=np.full(n_warps, NEVER, dtype=np.int64),
         warp_reason=np.zeros(n_warps, dtype=np.int64), warp_since=np.zeros(n_warps, dtype=np.int64),
         warp_age=np.zeros(n_warps, dtype=np.int64),
         reg_ready=np.zeros((n_warps, n_registers), dtype=np.int64),
