@@ -15,8 +15,9 @@ ready, counting what happened on the way (``timing.counters``):
   up in L1, then L2, then DRAM; stores write through L1 to L2, which allocates
   them and writes each newly dirtied sector back to DRAM. Atomics are resolved
   at L2.
-- L1 (per SM) and L2 (shared by the SMs) are set-associative sector caches with
-  LRU replacement. On GPUs whose L2 has two partitions, a line's partition
+- L1 (per SM) and L2 (shared by the SMs) are set-associative sectored caches
+  (a tag per 128-byte line, valid and dirty bits per 32-byte sector) with LRU
+  replacement. On GPUs whose L2 has two partitions, a line's partition
   (near or far, alternating by line) sets its hit and miss latency.
 - L2 and DRAM are queues shared by all SMs: each sector occupies the GPU's L2
   or DRAM bandwidth for ``rates[TR_*_SECTOR_CYCLES]`` cycles, after the data
@@ -177,31 +178,42 @@ def far(timing, sector):
     return timing.params[L.T_L2_PARTITIONS] == 2 and (sector >> 2) & 1 == 1
 
 
+@njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+def sector_of_line(tags, stamps, bits, sets, ways, sector, stamp):
+    """Look up ``sector``'s line in a sectored cache (tags per 128-byte line, a valid bit per sector
+    in bits 0-3 of ``bits``, a dirty bit in bits 4-7). A missing line replaces the set's least
+    recently used one, with no sector valid. Returns (the line's entry, the sector's valid bit)."""
+    hit, e = lookup(tags, stamps, sets, ways, sector >> 2, stamp)
+    if not hit:
+        bits[e] = 0
+    return e, np.int64(1) << (sector & 3)
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
 def l2_access(at, timing, sector, write):
     """One sector at L2 from cycle ``at``: returns the cycle its data is back at the SM."""
     t, c, rates = timing.params, timing.counters, timing.rates
     timing.clock[1] += 1
-    hit, e = lookup(timing.l2_tag, timing.l2_stamp, t[L.T_L2_SETS], t[L.T_L2_WAYS], sector, timing.clock[1])
+    e, valid = sector_of_line(timing.l2_tag, timing.l2_stamp, timing.l2_bits, t[L.T_L2_SETS], t[L.T_L2_WAYS],
+                              sector, timing.clock[1])
+    dirty = valid << 4
+    bits = timing.l2_bits
     left = queue(timing.gpu_queues, Q_L2, at, rates[L.TR_L2_SECTOR_CYCLES])
-    is_far = far(timing, sector)
+    if bits[e] & valid:
+        c[L.TC_L2_HITS] += 1
+    else:
+        c[L.TC_L2_MISSES] += 1
     if write:
-        if hit:
-            c[L.TC_L2_HITS] += 1
-        else:
-            c[L.TC_L2_MISSES] += 1
-            timing.l2_dirty[e] = 0
-        if timing.l2_dirty[e] == 0:          # a clean sector becomes dirty: it will be written back
-            timing.l2_dirty[e] = 1
+        if not bits[e] & dirty:            # a clean sector becomes dirty: it will be written back
             c[L.TC_DRAM_WRITE_BYTES] += 32
             queue(timing.gpu_queues, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
+        bits[e] |= valid | dirty
         return np.int64(left)
-    if hit:
-        c[L.TC_L2_HITS] += 1
+    is_far = far(timing, sector)
+    if bits[e] & valid:
         return np.int64(left) + (t[L.T_L2_FAR_CYCLES] if is_far else t[L.T_L2_NEAR_CYCLES])
-    c[L.TC_L2_MISSES] += 1
     c[L.TC_DRAM_READ_BYTES] += 32
-    timing.l2_dirty[e] = 0
+    bits[e] |= valid
     out = queue(timing.gpu_queues, Q_DRAM, left, rates[L.TR_DRAM_SECTOR_CYCLES])
     return np.int64(out) + (t[L.T_DRAM_FAR_CYCLES] if is_far else t[L.T_DRAM_NEAR_CYCLES])
 
@@ -221,17 +233,19 @@ def global_access(now, sm, timing, addresses, rows, size, mask, kind):
     c[L.TC_SECTORS] += n
     ready = np.int64(queue(timing.sm_queues[sm], Q_L1, now, lines))    # one tag lookup per line per cycle
     at = ready - lines
+    l1_bits = timing.l1_bits[sm]
     for i in range(n):
         sector = sectors[i]
         if kind == L.MEM_LOAD:
             timing.clock[1] += 1
-            hit, _ = lookup(timing.l1_tag[sm], timing.l1_stamp[sm], t[L.T_L1_SETS], t[L.T_L1_WAYS], sector,
-                            timing.clock[1])
-            if hit:
+            e, valid = sector_of_line(timing.l1_tag[sm], timing.l1_stamp[sm], l1_bits, t[L.T_L1_SETS],
+                                      t[L.T_L1_WAYS], sector, timing.clock[1])
+            if l1_bits[e] & valid:
                 c[L.TC_L1_HITS] += 1
                 done = at + t[L.T_L1_CYCLES]
             else:
                 c[L.TC_L1_MISSES] += 1
+                l1_bits[e] |= valid
                 done = l2_access(at, timing, sector, False)
         elif kind == L.MEM_STORE:
             done = l2_access(at, timing, sector, True)
