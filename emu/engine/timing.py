@@ -65,8 +65,8 @@ Timing = namedtuple("Timing", [
     "pipe_owed",     # int64[sub-partitions, pipes]: fraction of a cycle (in INTERVAL_UNITs) owed to the next
     "last_issued",   # int64[sub-partitions]: the warp each scheduler issued last
     "wake",          # int64[sub-partitions]: no warp of it can issue before this cycle
-    "l1_tag", "l1_stamp",                   # [SMs, entries] L1 of each SM: sector address and last use
-    "l2_tag", "l2_stamp", "l2_dirty",       # L2 of the GPU
+    "l1_tag", "l1_stamp", "l1_bits",        # [SMs, lines] L1 of each SM: line address, last use, sector bits
+    "l2_tag", "l2_stamp", "l2_bits",        # [lines] L2 of the GPU
     "blocks",        # int64[MAX_BLOCKS]: scratch for the distinct sectors or words of one access
     "bank_words",    # int64[32]: scratch: distinct words per shared-memory bank
     "bank_seen",     # int64[32, MAX_BLOCKS]: scratch: those words

@@ -92,11 +92,11 @@ def parameters(preset: GPUPreset, machine, sms: int, shared_per_cta: int, bandwi
     params[L.T_SMS] = sms
     slots = int(machine.grid[L.G_SLOTS])
     per_sm = -(-slots // sms)
-    l1_bytes = max(limits.l1_shared_bytes - per_sm * shared_per_cta, m.sector_bytes * m.l1_ways)
+    l1_bytes = max(limits.l1_shared_bytes - per_sm * shared_per_cta, m.line_bytes * m.l1_ways)
     params[L.T_L1_WAYS] = m.l1_ways
-    params[L.T_L1_SETS] = max(1, l1_bytes // (m.sector_bytes * m.l1_ways))
+    params[L.T_L1_SETS] = max(1, l1_bytes // (m.line_bytes * m.l1_ways))
     params[L.T_L2_WAYS] = m.l2_ways
-    params[L.T_L2_SETS] = max(1, m.l2_bytes // (m.sector_bytes * m.l2_ways))
+    params[L.T_L2_SETS] = max(1, m.l2_bytes // (m.line_bytes * m.l2_ways))
     mlay = machine.memory.mlay
     params[L.T_LOCAL_BASE], params[L.T_LOCAL_SIZE] = mlay[L.ML_LOCAL_BASE], max(int(mlay[L.ML_LOCAL_SIZE]), 1)
     params[L.T_THREADS] = slots * int(machine.grid[L.G_CTA_WARPS]) * 32
@@ -146,8 +146,9 @@ def allocate(machine, params, rates, pc_info, n_registers: int) -> Timing:
         pipe_owed=np.zeros((sms * parts, len(PIPES)), dtype=np.int64),
         last_issued=np.full(sms * parts, -1, dtype=np.int64), wake=np.zeros(sms * parts, dtype=np.int64),
         l1_tag=np.full((sms, l1), -1, dtype=np.int64), l1_stamp=np.zeros((sms, l1), dtype=np.int64),
+        l1_bits=np.zeros((sms, l1), dtype=np.int64),
         l2_tag=np.full(l2, -1, dtype=np.int64), l2_stamp=np.zeros(l2, dtype=np.int64),
-        l2_dirty=np.zeros(l2, dtype=np.int64),
+        l2_bits=np.zeros(l2, dtype=np.int64),
         blocks=np.zeros(L.MAX_BLOCKS, dtype=np.int64), bank_words=np.zeros(32, dtype=np.int64),
         bank_seen=np.zeros((32, L.MAX_BLOCKS), dtype=np.int64),
         counters=np.zeros(L.N_TC, dtype=np.int64),
