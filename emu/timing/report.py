@@ -30,8 +30,8 @@ def _lines(timed, program, source_of) -> list:
     """Warp cycles (and their stall reasons) per source line, most first."""
     per_line: dict = {}
     for pc in np.flatnonzero(timed.pc_stalls.sum(axis=1)):
-        where, _, _ = source_of(program, int(pc))
-        where = where or "(no source line)"
+        where, _, ptx = source_of(program, int(pc))
+        where = where or f"(no source line) {ptx}"      # e.g. a store the compiler merged from two branches
         total, reasons = per_line.get(where, (0, np.zeros(L.N_STALLS, dtype=np.int64)))
         per_line[where] = (total + int(timed.pc_stalls[pc].sum()), reasons + timed.pc_stalls[pc])
     ranked = sorted(per_line.items(), key=lambda kv: -kv[1][0])[:LINES_KEPT]
