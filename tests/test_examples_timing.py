@@ -1,4 +1,4 @@
-"""The timing coursework examples (07-12) run end to end, print a table and write their PNG.
+"""The timing coursework examples (08-13) run end to end, print a table and write their PNG.
 
 Each runs in a subprocess, from a temporary folder (its out/ lands there), at the tiny
 sizes of EMU_EXAMPLES_QUICK=1 (examples/coursework.py).
@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name[:2].isdigit() and 7 <= int(p.name[:2]) <= 12)
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name[:2].isdigit() and 8 <= int(p.name[:2]) <= 13)
 
 pytest.importorskip("matplotlib")
 
 
 def test_there_are_six():
-    assert [p.name[:2] for p in EXAMPLES] == ["07", "08", "09", "10", "11", "12"]
+    assert [p.name[:2] for p in EXAMPLES] == ["08", "09", "10", "11", "12", "13"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

@@ -6,12 +6,12 @@ A warp's 32 loads of dst[i] = src[i * stride] (kernels/elementwise.py) span
 the warp uses 4 (stores stay coalesced: 4 sectors each, so the table's
 sectors/request is the average of the two). DRAM moves whole sectors, so the
 useful bandwidth (bytes the program asked for per second) falls as the stride
-grows while the DRAM bandwidth stays high. The table and out/09_coalescing.png
+grows while the DRAM bandwidth stays high. The table and out/10_coalescing.png
 show both on an A100.
 
 Size: 2^16 elements copied (a few seconds on a 2-core laptop).
 
-    python examples/09_coalescing.py
+    python examples/10_coalescing.py
 """
 import numpy as np
 from matplotlib.figure import Figure      # no pyplot: the figure renders with Agg, no display needed
@@ -53,6 +53,6 @@ bandwidth.legend()
 for ax in (sectors, bandwidth):
     ax.set_xscale("log", base=2)
     ax.set_xlabel("stride (floats)")
-path = output("09_coalescing.png")
+path = output("10_coalescing.png")
 figure.savefig(path, dpi=110)
 print("plot:", path)

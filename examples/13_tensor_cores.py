@@ -4,14 +4,14 @@ The SIMT kernel is the tiled SGEMM (kernels/gemm.py); the tensor-core kernels
 (kernels/tensor_core.py) give each warp a tile of C and chain mma.sync over K:
 m8n8k4 on V100 (8 tensor cores of 4x4x4 FMA per cycle per SM), m16n8k16 on A100
 (4 of 8x4x8). Both take FP16 inputs and accumulate in FP32. The table gives
-cycles, GFLOP/s and how busy the tensor pipe was; out/12_tensor_cores.png
+cycles, GFLOP/s and how busy the tensor pipe was; out/13_tensor_cores.png
 compares the cycles. The tensor-core kernels here load their fragments straight
 from global memory, without shared-memory staging, so they are far from the
 tensor peak: what shows is the FMAs the tensor cores take off the FP32 pipes.
 
 Size: 128 x 131 x 135 (a few seconds on a 2-core laptop).
 
-    python examples/12_tensor_cores.py
+    python examples/13_tensor_cores.py
 """
 import numpy as np
 from matplotlib.figure import Figure      # no pyplot: the figure renders with Agg, no display needed
@@ -47,6 +47,6 @@ ax.barh([f"{r.gpu}\n{r.kernel}" for r in reports], [r.cycles for r in reports],
 ax.invert_yaxis()
 ax.set_xlabel("cycles")
 ax.set_title("FP32 SIMT (gray) vs tensor cores (green)")
-path = output("12_tensor_cores.png")
+path = output("13_tensor_cores.png")
 figure.savefig(path, dpi=110)
 print("plot:", path)

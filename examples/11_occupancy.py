@@ -13,10 +13,10 @@
    A100's. emu runs the PTX, so the spills ptxas would add at low register counts
    are not modelled.
 
-The tables and out/10_occupancy.png show both sweeps. Sizes: 2^18 elements, a
+The tables and out/11_occupancy.png show both sweeps. Sizes: 2^18 elements, a
 256 x 259 x 263 GEMM (about 7 s on a 2-core laptop).
 
-    python examples/10_occupancy.py
+    python examples/11_occupancy.py
 """
 import tempfile
 from pathlib import Path
@@ -88,6 +88,6 @@ for m, r in zip(MIN_CTAS, registers):
 right.set_xlabel("registers per thread")
 right.set_ylabel("cycles")
 right.set_title("register-blocked SGEMM: cycles by registers (labels: occupancy)")
-path = output("10_occupancy.png")
+path = output("11_occupancy.png")
 figure.savefig(path, dpi=110)
 print("plot:", path)

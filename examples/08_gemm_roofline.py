@@ -2,7 +2,7 @@
 
 Each kernel (kernels/gemm.py) runs under the cycle model on each GPU; the table
 gives its cycles, GFLOP/s, arithmetic intensity (FLOPs per DRAM byte) and the
-share of the FP32 peak, and out/07_gemm_roofline.png places all three on each
+share of the FP32 peak, and out/08_gemm_roofline.png places all three on each
 GPU's roofline (emu.report.roofline.plot_rooflines).
 
 Size: C = A @ B with A of N x (N+3), B of (N+3) x (N+7) and N = 192 (about 10 s on
@@ -12,7 +12,7 @@ thread cap each SM at 8 warps — on a matrix this size it loses, as a library
 would also pick smaller tiles here. Tiling against naive shows the lesson at any
 size: fewer global loads per FMA, higher intensity, more FLOP/s.
 
-    python examples/07_gemm_roofline.py
+    python examples/08_gemm_roofline.py
 """
 import numpy as np
 
@@ -41,4 +41,4 @@ print_table(f"SGEMM, N = {N}, on the cycle model", ["GPU", "kernel", "cycles", "
                                                    "% FP32 peak", "occupancy"],
             [[r.gpu, r.kernel, r.cycles, r.time_s * 1e6, r.gflops_per_s, r.arithmetic_intensity,
               f"{r.gflops_per_s * 1e9 / r.roofline['fp32']:.1%}", f"{r.occupancy_achieved:.0%}"] for r in reports])
-print("roofline:", plot_rooflines(reports, output("07_gemm_roofline.png"), labels=[r.kernel for r in reports]))
+print("roofline:", plot_rooflines(reports, output("08_gemm_roofline.png"), labels=[r.kernel for r in reports]))

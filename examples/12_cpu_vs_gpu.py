@@ -10,7 +10,7 @@ GEMM twin rounds each FMA exactly in software), so they are a floor for the CPU.
 
 Sizes: SGEMM 192 x 195 x 199, vectors of 2^18 (about 5 s on a 2-core laptop).
 
-    python examples/11_cpu_vs_gpu.py
+    python examples/12_cpu_vs_gpu.py
 """
 import time
 
@@ -66,6 +66,6 @@ for ax, (name, measured) in zip(axes, bars.items()):
     ax.set_xscale("log")
     ax.set_title(name)
     ax.set_xlabel("GFLOP/s")
-path = output("11_cpu_vs_gpu.png")
+path = output("12_cpu_vs_gpu.png")
 figure.savefig(path, dpi=110)
 print("plot:", path)

@@ -7,11 +7,11 @@ lanes' words in one bank: the access is replayed 32 times (32 wavefronts). With
 one word of padding per row (32 x 33) consecutive rows start in consecutive
 banks and the column read takes one wavefront. The table shows the bank
 conflicts, wavefronts per shared request, cycles and GB/s on each GPU;
-out/08_bank_conflicts.png plots them.
+out/09_bank_conflicts.png plots them.
 
 Size: a 256 x 517 matrix (a few seconds on a 2-core laptop).
 
-    python examples/08_bank_conflicts.py
+    python examples/09_bank_conflicts.py
 """
 import numpy as np
 from matplotlib.figure import Figure      # no pyplot: the figure renders with Agg, no display needed
@@ -51,6 +51,6 @@ for ax, title in ((conflicts, "shared wavefronts per request"), (cycles, "cycles
     ax.set_xticks(x + 0.2, [reports[gpu, KERNELS[0]].gpu for gpu in GPUS])
     ax.set_title(title)
     ax.legend()
-path = output("08_bank_conflicts.png")
+path = output("09_bank_conflicts.png")
 figure.savefig(path, dpi=110)
 print("plot:", path)
