@@ -19,7 +19,7 @@ import numpy as np
 from emu.arch.presets import GPUPreset, get_preset, sm_number
 from emu.engine import state
 from emu.engine import layout as L
-from emu.engine.memory import LaunchMemory
+from emu.engine.memory import Allocation, DeviceMemory, LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
 from emu.frontend.exceptions import kernel_exception
@@ -108,11 +108,13 @@ class Prepared:
             print(line, end="" if line.endswith("\n") else "\n")
         if err[L.E_CODE] != L.ERR_NONE:
             raise _fault(err, self.kernel, self.program, self.memory, self.grid, self.block, self.args, self.copies)
-        if raised := kernel_exception(self.kernel, self.program,
-                                      lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size]):
+        if self.memory.device is None and (raised := kernel_exception(
+                self.kernel, self.program, lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size])):
             raise raised
         for array, alloc in self.copies:
             _copy_back(array, self.memory.read(alloc))
+        if self.memory.device is not None:
+            self.memory.write_back()
         report = _report(self.kernel, self.preset, self.grid, self.block, stats, counts, self.program, elapsed)
         return Run(report=report, kernel=self.kernel, program=self.program, printed=printed,
                    instruction_counts=counts)
@@ -149,22 +151,40 @@ def _init_bytes(var: ir.Variable) -> bytes | None:
     return bytes(out).ljust(var.size_bytes, b"\0")
 
 
-def _load(kernel: CompiledKernel) -> _Loaded:
-    key = (hashlib.sha256(kernel.ptx.encode()).hexdigest(), kernel.entry)
-    loaded = _loaded_cache.get(key)
+def _load(kernel: CompiledKernel, device_memory: DeviceMemory | None = None) -> _Loaded:
+    """The kernel parsed and decoded. Its module's globals are placed at the start of each launch's
+    memory (``globals`` lists them), or, on ``device_memory``, once and for good (``globals`` is empty)."""
+    digest = hashlib.sha256(kernel.ptx.encode()).hexdigest()
+    cache = _loaded_cache if device_memory is None else device_memory.loaded
+    loaded = cache.get((digest, kernel.entry))
     if loaded is None:
         module = parse_ptx(kernel.ptx)
         placed: list = []
-        probe = LaunchMemory()
+        if device_memory is None:
+            probe = LaunchMemory()
 
-        def global_address(var: ir.Variable) -> int:
-            placed.append((var, _init_bytes(var)))
-            return probe.allocate(var.name, var.size_bytes).address
+            def global_address(var: ir.Variable) -> int:
+                placed.append((var, _init_bytes(var)))
+                return probe.allocate(var.name, var.size_bytes).address
+        else:
+            resident = device_memory.module_globals.setdefault(digest, {})
+
+            def global_address(var: ir.Variable) -> int:
+                if var.name not in resident:
+                    resident[var.name] = device_memory.allocate(var.name, var.size_bytes, _init_bytes(var))
+                return resident[var.name].address
 
         program = decode(module, kernel.entry, global_address)
         loaded = _Loaded(module, program, placed)
-        _loaded_cache[key] = loaded
+        cache[(digest, kernel.entry)] = loaded
     return loaded
+
+
+def load_module(kernel: CompiledKernel, device_memory: DeviceMemory) -> dict[str, Allocation]:
+    """Load ``kernel`` into ``device_memory`` as cuModuleLoad does: its module's globals get addresses
+    there that stay for later launches (and for the host to read, like numba's error codes); by name."""
+    _load(kernel, device_memory)
+    return device_memory.module_globals[hashlib.sha256(kernel.ptx.encode()).hexdigest()]
 
 
 class GPU:
@@ -184,33 +204,40 @@ class GPU:
             return kernel
         return compile_numba_kernel(kernel, args, self.preset.cc)
 
-    def prepare(self, kernel, grid, block, args=(), shared_mem: int = 0,
-                budget: int = DEFAULT_BUDGET) -> "Prepared":
-        """Compile, check and lay out a launch: the machine the engine runs, before it runs."""
+    def prepare(self, kernel, grid, block, args=(), shared_mem: int = 0, budget: int = DEFAULT_BUDGET, *,
+                device_memory: DeviceMemory | None = None, cooperative: bool = False) -> "Prepared":
+        """Compile, check and lay out a launch: the machine the engine runs, before it runs.
+
+        On ``device_memory`` (``emu.dropin``), the allocations there keep their addresses and contents
+        across launches: arguments may be their addresses, the module's globals live there too, and
+        the launch writes its results back to it (unless it faults). A ``cooperative`` launch keeps
+        all its CTAs resident at once, so that they can wait for each other (grid sync)."""
         grid, block = _dim3(grid, "grid"), _dim3(block, "block")
         self._check_limits(grid, block)
         args = tuple(args)
         compiled = self.compile(kernel, args)
-        loaded = _load(compiled)
+        loaded = _load(compiled, device_memory)
         program = loaded.program
         self._check_tensor_shapes(compiled, program)
         shared_total = program.dynamic_shared_offset + int(shared_mem) if shared_mem else program.shared_static_bytes
         self._check_shared(compiled, program, shared_mem, shared_total)
 
-        memory = LaunchMemory()
+        memory = LaunchMemory(device_memory)
         for var, init in loaded.globals:
             memory.allocate(var.name, var.size_bytes, init)
         param_values, copies = _marshal(compiled, program, args, memory)
         n_ctas = grid[0] * grid[1] * grid[2]
+        slots = self._cooperative_ctas(compiled, n_ctas, block) if cooperative else self._resident_ctas(n_ctas, block)
         machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),
-                              self.preset.sm_count, self._resident_ctas(n_ctas, block), budget, reference_mode())
+                              self.preset.sm_count, slots, budget, reference_mode())
         _write_params(machine.memory.mem, memory.layout["param_base"], program, param_values)
         return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args)
 
-    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
-               budget: int = DEFAULT_BUDGET) -> Run:
+    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0, budget: int = DEFAULT_BUDGET, *,
+               device_memory: DeviceMemory | None = None, cooperative: bool = False) -> Run:
         """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place."""
-        prepared = self.prepare(kernel, grid, block, args, shared_mem, budget)
+        prepared = self.prepare(kernel, grid, block, args, shared_mem, budget, device_memory=device_memory,
+                                cooperative=cooperative)
         elapsed = prepared.machine.run()
         return prepared.finish(elapsed)
 
@@ -219,6 +246,15 @@ class GPU:
         The cycle model's occupancy (registers, shared memory, CTAs per SM) refines this."""
         cta_threads = -(-block[0] * block[1] * block[2] // 32) * 32
         return max(1, min(n_ctas, self.preset.max_threads_per_sm // cta_threads))
+
+    def _cooperative_ctas(self, compiled, n_ctas: int, block) -> int:
+        """All CTAs of a cooperative launch, which CUDA refuses if they cannot all be resident on the GPU."""
+        most = self._resident_ctas(n_ctas, block) * self.preset.sm_count
+        if n_ctas > most:
+            raise LaunchError(f"cooperative launch of kernel {compiled.name} with {n_ctas} blocks: at most {most} "
+                              f"blocks of this size can be resident at once on {self.preset.sm} "
+                              "(CUDA: CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE)")
+        return n_ctas
 
     # ------------------------------------------------------------ checks CUDA makes at launch
     def _check_limits(self, grid, block):

@@ -1,0 +1,187 @@
+"""numba-cuda kernels loaded and launched on the emulated GPU.
+
+numba-cuda compiles a kernel with its own compiler (NVVM) into a code library;
+on a GPU, ``CUDACodeLibrary.get_cufunc`` links it to a cubin and loads it, and
+``dispatcher.launch(stream, LaunchConfig(...), cufunc.kernel, *args)`` runs it.
+Here ``load_function`` takes the library's PTX instead, links what the library
+asks to be linked (CUDA C++ and PTX files, numba-cuda's shims, and the grid
+synchronisation of ``libcudadevrt`` from ``gridsync``) into one PTX module, and
+loads it into the session's device memory; ``launch`` runs it with
+``emu.GPU.launch`` on that memory. The kernel's arguments arrive as numba
+flattened them (numba's array data model, device addresses) and are written
+to the PTX parameters as they are.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import weakref
+from collections import namedtuple
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from numba.cuda.cudadrv import devices
+from numba.cuda.cudadrv import driver as numba_driver
+from numba.cuda.cudadrv.linkable_code import LinkableCode
+
+from emu.errors import KernelArgumentError, UnsupportedAPIError
+from emu.frontend.cuda_cpp import compile_relocatable_ptx
+from emu.frontend.kernel import CompiledKernel, choose_entry, entry_source_line
+from emu.frontend.ptx_link import link_ptx
+from emu.frontend.resources import ptxas_resources
+from emu.launch import load_module
+
+from . import gridsync
+from .session import current
+
+FuncAttr = namedtuple("FuncAttr", ["regs", "shared", "local", "const", "maxthreads"])
+
+
+class EmuModule:
+    """A loaded module (cuModuleLoad): its globals have addresses in the session's device memory."""
+
+    def __init__(self, context, compiled: CompiledKernel, module_globals: dict, setup_functions):
+        self.context, self.compiled = context, compiled
+        self.handle = id(self)
+        self.globals = module_globals
+        self.setup_functions = list(setup_functions)
+        self.initialized = False
+
+    def setup(self):
+        for setup in self.setup_functions:
+            setup(self)
+        self.initialized = True
+
+    def get_global_symbol(self, name: str):
+        """(a MemoryPointer to the global, its size), as numba reads a debug kernel's error code."""
+        if name not in self.globals:
+            raise numba_driver.CudaAPIError(numba_driver.binding.CUresult.CUDA_ERROR_NOT_FOUND,
+                                            f"no global {name!r} in the module of {self.compiled.name}")
+        alloc = self.globals[name]
+        return numba_driver.MemoryPointer(self.context, alloc.address, alloc.size), alloc.size
+
+
+class EmuFunction:
+    """A kernel of a loaded module (numba's ``cufunc``; it is its own ``.kernel`` for ``launch``)."""
+
+    def __init__(self, module: EmuModule, compiled: CompiledKernel):
+        self.module, self.compiled = module, compiled
+        self.name = compiled.entry
+        self.handle = id(self)
+        self.kernel = self
+
+    def __repr__(self):
+        return f"<emu function {self.name}>"
+
+    @property
+    def device(self):
+        return self.module.context.device
+
+    @property
+    def attrs(self) -> FuncAttr:
+        """Registers, static shared, local and constant bytes as ptxas reports them for the preset's SM."""
+        r = ptxas_resources(self.compiled.ptx, self.compiled.entry, self.compiled.cc)
+        return FuncAttr(regs=r.registers_per_thread, shared=r.shared_bytes_static, local=r.local_bytes,
+                        const=r.constant_bytes, maxthreads=current().gpu.preset.max_threads_per_block)
+
+    @property
+    def attributes(self):
+        return SimpleNamespace(max_threads_per_block=self.attrs.maxthreads)
+
+    def cache_config(self, prefer_equal=False, prefer_cache=False, prefer_shared=False):
+        pass                   # a cache preference changes timing only, which the cycle model owns
+
+    def set_shared_memory_carveout(self, carveout):
+        if not -1 <= int(carveout) <= 100:
+            raise ValueError("Carveout must be between -1 and 100")
+
+
+def load_function(library) -> EmuFunction:
+    """``CUDACodeLibrary.get_cufunc`` on emu: the kernel linked to one PTX module and loaded."""
+    if library._entry_name is None:
+        raise RuntimeError("Missing entry_name - are you trying to get the cufunc for a device function?")
+    function = library._cufunc_cache.get(0)
+    if function is None:
+        session = current()
+        cc = tuple(session.gpu.preset.cc)
+        ptx = linked_ptx(library, cc)
+        entry = choose_entry(ptx, library._entry_name)
+        compiled = CompiledKernel(name=_kernel_name(library), ptx=ptx, entry=entry, arg_types=None,
+                                  source_file="<numba.cuda kernel>", first_line=entry_source_line(ptx, entry) or 1,
+                                  cc=cc)
+        context = devices.get_context()
+        module = EmuModule(weakref.proxy(context), compiled, load_module(compiled, session.memory),
+                           library._setup_functions)
+        function = EmuFunction(module, compiled)
+        library._cufunc_cache[0] = function
+    return function
+
+
+def linked_ptx(library, cc: tuple[int, int]) -> str:
+    """The library's PTX for ``cc`` with everything it links to defined in it."""
+    first, *others = library.get_asm_strs(cc=cc)     # several modules when compiled with debug info
+    ptx = first
+    for more in others:
+        ptx = link_ptx(ptx, more)
+    for item in library._linking_files:
+        ptx = link_ptx(ptx, _linkable_ptx(item, cc))
+    if library.needs_cudadevrt:
+        ptx = link_ptx(ptx, gridsync.LIBRARY_PTX)
+    return ptx
+
+
+def _linkable_ptx(item, cc) -> str:
+    """PTX of a file or ``LinkableCode`` numba links with the kernel: CUDA C++ is compiled by NVRTC."""
+    if isinstance(item, LinkableCode):
+        kind, data, name = item.kind, item.data, item.name
+    else:
+        kind, name = os.path.splitext(item)[1].lstrip("."), item
+        with open(item, "rb") as f:
+            data = f.read()
+    text = data.decode() if isinstance(data, bytes) else data
+    if kind == "cu":
+        return compile_relocatable_ptx(text, cc, [os.path.dirname(os.path.abspath(name))], filename=name)
+    if kind == "ptx":
+        return text
+    raise UnsupportedAPIError(f"cannot link {name} ({kind}): emu links CUDA C++ (.cu) and PTX (.ptx) "
+                              "into a kernel, not compiled device code (cubin, fatbin, object, library, LTO-IR)")
+
+
+def _kernel_name(library) -> str:
+    """The Python name of the kernel (numba names its library after the function's qualified name)."""
+    return library.name.rpartition(".")[2] or library._entry_name
+
+
+@dataclass
+class LaunchConfig:
+    """cuda.core's ``LaunchConfig`` as numba-cuda builds it (cuda.core's own asks the driver for limits)."""
+    grid: tuple
+    block: tuple
+    shmem_size: int = 0
+    is_cooperative: bool = False
+
+
+def core_stream(stream):
+    """``driver._to_core_stream``: emu keeps numba's stream object (or 0); work on it is synchronous."""
+    return stream
+
+
+def launch(stream, config: LaunchConfig, kernel: EmuFunction, *args) -> None:
+    """``cuda.core.launch`` as numba-cuda calls it: run ``kernel`` on the session's GPU and memory."""
+    session = current()
+    values = [_parameter(kernel, position, arg) for position, arg in enumerate(args)]
+    session.sync_mapped_in()
+    run = session.gpu.launch(kernel.compiled, config.grid, config.block, values, shared_mem=config.shmem_size,
+                             device_memory=session.memory, cooperative=config.is_cooperative)
+    session.sync_mapped_out()
+    session.record(run)
+
+
+def _parameter(kernel: EmuFunction, position: int, arg):
+    """One flattened argument as a Python number: ints, bools and ctypes scalars are what numba passes."""
+    if isinstance(arg, (bool, int)):
+        return int(arg)
+    if isinstance(arg, ctypes._SimpleCData):
+        return 0 if arg.value is None else arg.value        # a null c_void_p has value None
+    raise KernelArgumentError(f"kernel {kernel.compiled.name}: parameter {position} is a "
+                              f"{type(arg).__qualname__}, which emu cannot pass")
