@@ -6,7 +6,9 @@
   the preset, without asking cuda.core;
 - ``CUDACodeLibrary.get_cufunc`` loads PTX instead of a cubin (``kernels``);
 - ``dispatcher.launch`` / ``dispatcher.LaunchConfig`` / ``driver._to_core_stream``
-  (cuda.core's launch path) run the kernel on the emulator.
+  (cuda.core's launch path) run the kernel on the emulator;
+- ``devicearray._to_strided_memory_view`` copies host arrays passed to a kernel
+  without cuda.core (``arrays``).
 
 numba's simulator (``NUMBA_ENABLE_CUDASIM=1``) swaps the whole ``numba.cuda``
 module and runs Python threads; with it on, emu cannot be.
@@ -17,10 +19,10 @@ import weakref
 
 import numba.cuda.codegen as codegen
 import numba.cuda.dispatcher as dispatcher
-from numba.cuda.cudadrv import devices
+from numba.cuda.cudadrv import devicearray, devices
 from numba.cuda.cudadrv import driver as numba_driver
 
-from . import kernels
+from . import arrays, kernels
 from .driver import _CONTEXT_HANDLE, EmulatedDriver
 from .session import current
 
@@ -47,6 +49,7 @@ _PATCHES = [
     (dispatcher, "launch", kernels.launch),
     (dispatcher, "LaunchConfig", kernels.LaunchConfig),
     (numba_driver, "_to_core_stream", kernels.core_stream),
+    (devicearray, "_to_strided_memory_view", arrays.to_strided_memory_view),
 ]
 
 _saved: list = []
