@@ -234,11 +234,13 @@ class GPU:
         return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args)
 
     def launch(self, kernel, grid, block, args=(), shared_mem: int = 0, budget: int = DEFAULT_BUDGET, *,
-               device_memory: DeviceMemory | None = None, cooperative: bool = False) -> Run:
-        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place."""
+               device_memory: DeviceMemory | None = None, cooperative: bool = False, progress=None) -> Run:
+        """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place.
+
+        ``progress(machine)`` is called every few million instructions (``machine.progress()``)."""
         prepared = self.prepare(kernel, grid, block, args, shared_mem, budget, device_memory=device_memory,
                                 cooperative=cooperative)
-        elapsed = prepared.machine.run()
+        elapsed = prepared.machine.run(progress)
         return prepared.finish(elapsed)
 
     def _resident_ctas(self, n_ctas: int, block) -> int:

@@ -32,6 +32,7 @@ from emu.frontend.resources import ptxas_resources
 from emu.launch import load_module
 
 from . import gridsync
+from .progress import LaunchProgress
 from .session import current
 
 FuncAttr = namedtuple("FuncAttr", ["regs", "shared", "local", "const", "maxthreads"])
@@ -171,8 +172,9 @@ def launch(stream, config: LaunchConfig, kernel: EmuFunction, *args) -> None:
     session = current()
     values = [_parameter(kernel, position, arg) for position, arg in enumerate(args)]
     session.sync_mapped_in()
-    run = session.gpu.launch(kernel.compiled, config.grid, config.block, values, shared_mem=config.shmem_size,
-                             device_memory=session.memory, cooperative=config.is_cooperative)
+    with LaunchProgress(kernel.compiled.name) as progress:
+        run = session.gpu.launch(kernel.compiled, config.grid, config.block, values, shared_mem=config.shmem_size,
+                                 device_memory=session.memory, cooperative=config.is_cooperative, progress=progress)
     session.sync_mapped_out()
     session.record(run)
 
