@@ -15,7 +15,10 @@ own compiler compiles the kernels, as on a GPU (``hooks`` says where emu plugs i
 """
 from __future__ import annotations
 
+import gc
 import os
+
+from numba import cuda
 
 from emu.launch import GPU
 
@@ -42,6 +45,11 @@ def activate(arch: str = "sm_80") -> session.Session:
 
 
 def deactivate() -> None:
-    """Give numba.cuda back its own driver layer; device arrays made meanwhile become invalid."""
+    """Give numba.cuda back its own driver layer; device arrays made meanwhile become invalid.
+
+    Garbage device arrays are freed first (``cuda.close()``), while the emulated driver can free them."""
+    if session._current is not None:
+        gc.collect()
+        cuda.close()
     hooks.uninstall()
     session.close_session()

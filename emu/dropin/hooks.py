@@ -82,7 +82,19 @@ def uninstall() -> None:
     drv.__class__ = cls
     vars(drv).clear()
     vars(drv).update(state)
+    if drv.initialization_error is not None:
+        # No real driver: what numba still holds from the session (cached launch configurations keep
+        # streams alive) is released at exit through these, which then have nothing to release.
+        for name in _RELEASES:
+            setattr(drv, name, _nothing_to_release)
     _saved.clear()
+
+
+_RELEASES = ("cuMemFree", "cuMemFreeHost", "cuMemHostUnregister", "cuStreamDestroy", "cuEventDestroy")
+
+
+def _nothing_to_release(*args):
+    pass
 
 
 def _forget_devices() -> None:

@@ -31,7 +31,8 @@ class Session:
     mapped: dict = field(default_factory=dict)        # host address -> MappedRange
     host_buffers: dict = field(default_factory=dict)  # host address -> numpy buffer (cuMemHostAlloc)
     events: dict = field(default_factory=dict)        # event handle -> len(runs) when it was recorded
-    handles: int = 0                                  # the last stream or event handle given out
+    handles: int = 0x1000                             # the last stream or event handle given out (0-2
+                                                      # name the default, legacy and per-thread streams)
     context_pushed: bool = False
 
     def record(self, run: Run) -> None:
