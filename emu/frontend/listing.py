@@ -49,7 +49,7 @@ def annotated_ptx(kernel, cc: tuple[int, int], signature: str | None = None) -> 
     for line in ptx.splitlines():
         out.append(line)
         m = _LOC.match(line)
-        if m and (m.group(1), m.group(2)) != last:
+        if m and int(m.group(2)) and (m.group(1), m.group(2)) != last:
             last = (m.group(1), m.group(2))
             source_file, number = files.get(int(m.group(1)), "?"), int(m.group(2))
             text = linecache.getline(source_file, number).strip()
