@@ -3,16 +3,21 @@
 numba-cuda lowers ``this_grid()`` and ``GridGroup.sync()`` to calls of
 ``cudaCGGetIntrinsicHandle`` and ``cudaCGSynchronize``, which on a GPU come from
 the device runtime library (``libcudadevrt.a``, object code emu cannot run).
-``LIBRARY_PTX`` defines both (for any emu preset, sm_70 and up), for ``ptx_link.link_ptx`` to join to the kernel:
+``LIBRARY_PTX`` defines both (for any emu preset, sm_70 and up), for
+``ptx_link.link_ptx`` to join to the kernel:
 
 - the handle is unused (0): one cooperative grid is running;
-- the barrier is a generation counter in two globals of the module. Each CTA
-  meets at ``bar.sync``, then its thread (0,0,0) reads the generation and
-  counts its CTA in; the last CTA to arrive resets the count and advances the
-  generation, the others spin until they see it advance; the CTA meets at
-  ``bar.sync`` again. All CTAs must be resident at once, which a cooperative
-  launch guarantees (``GPU.launch(..., cooperative=True)``); the engine
-  interleaves warps, so spinning CTAs let the others run.
+- the barrier is a generation counter in two globals of the module. The CTA
+  meets at ``bar.sync 0``; its first warp reads the generation, its thread 0
+  counts the CTA in, and the last CTA to arrive resets the count and advances
+  the generation; the first warp waits until it sees the generation advance;
+  the CTA meets again at ``bar.sync 0``. All CTAs must be resident at once,
+  which a cooperative launch guarantees (``GPU.launch(..., cooperative=True)``).
+- waiting costs little: each poll ends with ``bar.sync 15`` among the warp's
+  own active lanes, which holds the warp until the engine's next round over the
+  warps, so the CTAs still working get the engine instead of a spinning warp
+  (a CTA of fewer than 32 threads makes that count less than the multiple of 32
+  PTX asks for, which the engine accepts: this PTX runs only on emu).
 """
 from __future__ import annotations
 
@@ -32,40 +37,46 @@ LIBRARY_PTX = """\
 
 .visible .func (.param .b32 func_retval0) cudaCGSynchronize(.param .b64 handle, .param .b32 flags)
 {
-	.reg .pred 	%p<4>;
-	.reg .b32 	%r<12>;
+	.reg .pred 	%p<5>;
+	.reg .b32 	%r<16>;
 
 	bar.sync 	0;
 	mov.u32 	%r1, %tid.x;
 	mov.u32 	%r2, %tid.y;
 	mov.u32 	%r3, %tid.z;
-	or.b32 	%r4, %r1, %r2;
-	or.b32 	%r4, %r4, %r3;
-	setp.ne.u32 	%p1, %r4, 0;
+	mov.u32 	%r11, %ntid.x;
+	mov.u32 	%r12, %ntid.y;
+	mad.lo.u32 	%r4, %r3, %r12, %r2;
+	mad.lo.u32 	%r4, %r4, %r11, %r1;
+	setp.ge.u32 	%p1, %r4, 32;
 	@%p1 bra 	MEET;
+	activemask.b32 	%r13;
+	popc.b32 	%r14, %r13;
+	ld.volatile.global.u32 	%r8, [emu_grid_generation];
+	setp.ne.u32 	%p2, %r4, 0;
+	@%p2 bra 	POLL;
 	mov.u32 	%r5, %nctaid.x;
 	mov.u32 	%r6, %nctaid.y;
 	mov.u32 	%r7, %nctaid.z;
 	mul.lo.u32 	%r5, %r5, %r6;
 	mul.lo.u32 	%r5, %r5, %r7;
-	ld.volatile.global.u32 	%r8, [emu_grid_generation];
 	membar.gl;
 	atom.global.add.u32 	%r9, [emu_grid_arrived], 1;
 	add.u32 	%r9, %r9, 1;
-	setp.ne.u32 	%p2, %r9, %r5;
-	@%p2 bra 	SPIN;
+	setp.ne.u32 	%p3, %r9, %r5;
+	@%p3 bra 	POLL;
 	st.volatile.global.u32 	[emu_grid_arrived], 0;
 	membar.gl;
 	atom.global.add.u32 	%r10, [emu_grid_generation], 1;
-	bra.uni 	MEET;
-SPIN:
+POLL:
 	ld.volatile.global.u32 	%r10, [emu_grid_generation];
-	setp.eq.u32 	%p3, %r10, %r8;
-	@%p3 bra 	SPIN;
+	setp.ne.u32 	%p4, %r10, %r8;
+	@%p4 bra 	MEET;
+	bar.sync 	15, %r14;
+	bra.uni 	POLL;
 MEET:
 	bar.sync 	0;
 	st.param.b32 	[func_retval0+0], 0;
 	ret;
 }
 """
-

@@ -20,12 +20,13 @@ from collections import namedtuple
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from numba.cuda.core import config as numba_config
 from numba.cuda.cudadrv import devices
 from numba.cuda.cudadrv import driver as numba_driver
 from numba.cuda.cudadrv.linkable_code import LinkableCode
 
 from emu.errors import KernelArgumentError, UnsupportedAPIError
-from emu.frontend.cuda_cpp import compile_relocatable_ptx
+from emu.frontend.cuda_cpp import compile_relocatable_ptx, nvrtc_version
 from emu.frontend.kernel import CompiledKernel, choose_entry, entry_source_line
 from emu.frontend.ptx_link import link_ptx
 from emu.frontend.resources import ptxas_resources
@@ -141,11 +142,20 @@ def _linkable_ptx(item, cc) -> str:
             data = f.read()
     text = data.decode() if isinstance(data, bytes) else data
     if kind == "cu":
-        return compile_relocatable_ptx(text, cc, [os.path.dirname(os.path.abspath(name))], filename=name)
+        return compile_relocatable_ptx(text, cc, _include_dirs(name), filename=name)
     if kind == "ptx":
         return text
     raise UnsupportedAPIError(f"cannot link {name} ({kind}): emu links CUDA C++ (.cu) and PTX (.ptx) "
                               "into a kernel, not compiled device code (cubin, fatbin, object, library, LTO-IR)")
+
+
+def _include_dirs(source_name: str) -> list[str]:
+    """Where numba-cuda's NVRTC compile looks for headers: numba's CUDA headers, the user's
+    ``CUDA_NVRTC_EXTRA_SEARCH_PATHS``, and (as nvcc does) the source's own folder."""
+    numba_headers = os.path.join(os.path.dirname(os.path.dirname(numba_driver.__file__)), "include",
+                                 str(nvrtc_version()[0]))
+    extra = [d for d in (numba_config.CUDA_NVRTC_EXTRA_SEARCH_PATHS or "").split(":") if d]
+    return [os.path.dirname(os.path.abspath(source_name)), numba_headers, *extra]
 
 
 def _kernel_name(library) -> str:

@@ -1,0 +1,17 @@
+"""pytest plugin for running numba-cuda's installed test suite (``-p emu.compat_plugin``).
+
+The suite's classes ask for a class fixture, ``initialize_from_pytest_config``,
+and an option, ``--dump-failed-filechecks``, that numba-cuda defines in its
+repository's conftest.py, which the wheel does not ship. This supplies both.
+"""
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--dump-failed-filechecks", action="store_true",
+                     help="numba-cuda's option: write reproducers of failing FileCheck tests")
+
+
+@pytest.fixture(scope="class")
+def initialize_from_pytest_config(request):
+    request.cls._dump_failed_filechecks = request.config.getoption("dump_failed_filechecks")
