@@ -23,6 +23,7 @@ from emu.engine.memory import Allocation, DeviceMemory, LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx
 from emu.frontend.exceptions import kernel_exception
+from emu.frontend.kernel import address_params
 from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
 from emu.program.decode import Program, decode
@@ -308,6 +309,7 @@ def _marshal(compiled: CompiledKernel, program: Program, args, memory: LaunchMem
     values: list = []
     copies: list = []
     names = [p.name for p in program.kernel_params]
+    pointers = address_params(compiled.ptx, compiled.entry) if compiled.arg_types is None else frozenset()
     for position, arg in enumerate(args):
         if isinstance(arg, np.ndarray):
             dev = _device_copy(arg)
@@ -320,6 +322,10 @@ def _marshal(compiled: CompiledKernel, program: Program, args, memory: LaunchMem
                 # numba's array data model: meminfo, parent, nitems, itemsize, data, shape..., strides...
                 values += [0, 0, arg.size, arg.itemsize, alloc.address, *arg.shape, *dev.strides]
         elif isinstance(arg, (bool, np.bool_, int, float, np.integer, np.floating)):
+            if isinstance(arg, np.generic) and compiled.arg_types is None and len(values) in pointers:
+                raise KernelArgumentError(
+                    f"kernel {compiled.name}: argument {position} is a numpy scalar ({arg.dtype} {arg!r}) but "
+                    f"the kernel uses parameter {len(values)} as a pointer; pass a numpy array")
             values.append(arg)
         elif isinstance(arg, (complex, np.complexfloating)):
             values += [arg.real, arg.imag]
