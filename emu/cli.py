@@ -12,6 +12,7 @@ import os
 import runpy
 import sys
 import time
+import traceback
 
 import click
 
@@ -73,6 +74,9 @@ def run(arch, module, report, json_dir, plot_dir, quiet, argv):
             runpy.run_path(argv[0], run_name="__main__")
     except SystemExit as exc:
         code = exc.code
+    except BaseException as exc:             # as python reports it: the program's frames only
+        traceback.print_exception(type(exc), exc, _program_frames(exc.__traceback__))
+        code = 1
     finally:
         if not quiet:
             summary.print_summary(session.runs, sys.stderr, full=report)
@@ -81,6 +85,14 @@ def run(arch, module, report, json_dir, plot_dir, quiet, argv):
         if plot_dir:
             summary.write_plots(session.runs, plot_dir)
     sys.exit(code)
+
+
+def _program_frames(tb):
+    """The traceback from the first frame that is not emu's command line or runpy starting the program."""
+    while tb is not None and (tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__)
+                              or tb.tb_frame.f_code.co_filename.startswith("<frozen runpy")):
+        tb = tb.tb_next
+    return tb
 
 
 def _script_dir(path: str) -> str:
