@@ -4,11 +4,13 @@
   ``EmulatedDriver``, initialised, with no device cached;
 - ``Device.__init__`` and ``Device.get_primary_context`` make the one device of
   the preset, without asking cuda.core;
-- ``CUDACodeLibrary.get_cufunc`` loads PTX instead of a cubin (``kernels``);
+- ``CUDACodeLibrary.get_cufunc`` loads PTX instead of a cubin (``kernels``), and
+  loading any other compiled module image (``load_module_image``: numba's
+  device runtime NRT, cubins) is refused with an error naming it;
 - ``dispatcher.launch`` / ``dispatcher.LaunchConfig`` / ``driver._to_core_stream``
   (cuda.core's launch path) run the kernel on the emulator;
-- ``devicearray._to_strided_memory_view`` copies host arrays passed to a kernel
-  without cuda.core (``arrays``).
+- ``devicearray._to_strided_memory_view`` and ``_make_strided_memory_view`` copy
+  host arrays passed to a kernel there and back without cuda.core (``arrays``).
 
 numba's simulator (``NUMBA_ENABLE_CUDASIM=1``) swaps the whole ``numba.cuda``
 module and runs Python threads; with it on, emu cannot be.
@@ -50,6 +52,8 @@ _PATCHES = [
     (dispatcher, "LaunchConfig", kernels.LaunchConfig),
     (numba_driver, "_to_core_stream", kernels.core_stream),
     (devicearray, "_to_strided_memory_view", arrays.to_strided_memory_view),
+    (devicearray, "_make_strided_memory_view", arrays.make_host_view),
+    (numba_driver, "load_module_image", kernels.refuse_module_image),
 ]
 
 _saved: list = []

@@ -119,6 +119,13 @@ def load_function(library) -> EmuFunction:
     return function
 
 
+def refuse_module_image(context, object_code, setup_callbacks=None, teardown_callbacks=None):
+    """``driver.load_module_image`` on emu: a compiled image (cubin, fatbin) cannot run on the emulator."""
+    raise UnsupportedAPIError("emu cannot load a compiled CUDA module image (cuLibraryLoadData: a cubin or "
+                              "fatbin, such as the one numba's device runtime NRT builds); it runs numba "
+                              "kernels from their PTX")
+
+
 def linked_ptx(library, cc: tuple[int, int]) -> str:
     """The library's PTX for ``cc`` with everything it links to defined in it."""
     first, *others = library.get_asm_strs(cc=cc)     # several modules when compiled with debug info
@@ -150,12 +157,12 @@ def _linkable_ptx(item, cc) -> str:
 
 
 def _include_dirs(source_name: str) -> list[str]:
-    """Where numba-cuda's NVRTC compile looks for headers: numba's CUDA headers, the user's
-    ``CUDA_NVRTC_EXTRA_SEARCH_PATHS``, and (as nvcc does) the source's own folder."""
-    numba_headers = os.path.join(os.path.dirname(os.path.dirname(numba_driver.__file__)), "include",
-                                 str(nvrtc_version()[0]))
+    """Where numba-cuda's NVRTC compile looks for headers (its CUDA headers, its runtime's, the user's
+    ``CUDA_NVRTC_EXTRA_SEARCH_PATHS``), after the source's own folder, as nvcc does."""
+    numba_cuda = os.path.dirname(os.path.dirname(numba_driver.__file__))
     extra = [d for d in (numba_config.CUDA_NVRTC_EXTRA_SEARCH_PATHS or "").split(":") if d]
-    return [os.path.dirname(os.path.abspath(source_name)), numba_headers, *extra]
+    return [os.path.dirname(os.path.abspath(source_name)), os.path.join(numba_cuda, "include", str(nvrtc_version()[0])),
+            os.path.join(numba_cuda, "memory_management"), *extra]
 
 
 def _kernel_name(library) -> str:
