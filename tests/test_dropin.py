@@ -250,3 +250,11 @@ def test_unsupported_apis_raise_errors_naming_them():
         cuda.managed_array(10)
     with pytest.raises(emu.UnsupportedAPIError, match="cuProfilerStart"):
         cuda.profile_start()
+
+
+def test_registered_host_memory_can_be_mapped():
+    host = np.arange(16, dtype=np.int32)
+    with cuda.mapped(host) as mapped:
+        add_one[1, 32](mapped)
+        cuda.synchronize()
+    assert np.array_equal(host, np.arange(16) + 1)

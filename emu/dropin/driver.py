@@ -29,7 +29,7 @@ from emu.frontend.cuda_cpp import nvrtc_version
 from . import session as sessions
 from .session import MappedRange
 
-_CONTEXT_HANDLE = 1       # the one (primary) context of the one device
+CONTEXT_HANDLE = 1        # the one (primary) context of the one device
 
 #: Device attributes that are not hardware numbers of the preset: what the emulator is.
 _EMULATOR_ATTRIBUTES = {
@@ -99,7 +99,7 @@ class EmulatedDriver(numba_driver.Driver):
         return values[name]
 
     def cuCtxGetCurrent(self):
-        return _CONTEXT_HANDLE if self._session.context_pushed else 0
+        return CONTEXT_HANDLE if self._session.context_pushed else 0
 
     def cuCtxGetDevice(self):
         return 0
@@ -109,7 +109,7 @@ class EmulatedDriver(numba_driver.Driver):
 
     def cuCtxPopCurrent(self):
         self._session.context_pushed = False
-        return _CONTEXT_HANDLE
+        return CONTEXT_HANDLE
 
     def cuCtxSynchronize(self):
         pass
@@ -169,31 +169,33 @@ class EmulatedDriver(numba_driver.Driver):
     def cuMemHostAlloc(self, size, flags):
         buffer = np.zeros(max(int(size), 1), dtype=np.uint8)
         self._session.host_buffers[buffer.ctypes.data] = buffer
+        self._session.host_ranges[buffer.ctypes.data] = int(size)
         return buffer.ctypes.data
 
     def cuMemFreeHost(self, pointer):
-        self._unmap(int(pointer))
+        self._release_host(int(pointer))
         self._session.host_buffers.pop(int(pointer), None)
 
     def cuMemHostRegister(self, pointer, size, flags):
-        pass                                     # pinning changes nothing here; mapping is asked for next
+        """Pinning changes nothing here; the range is remembered in case it is mapped next."""
+        self._session.host_ranges[int(pointer)] = int(size)
 
     def cuMemHostUnregister(self, pointer):
-        self._unmap(int(pointer))
+        self._release_host(int(pointer))
 
     def cuMemHostGetDevicePointer(self, host_pointer, flags):
         """Map host memory: the device gets a range of its own that mirrors it around launches."""
         session, host = self._session, int(host_pointer)
-        size = next((b.nbytes for at, b in session.host_buffers.items() if at == host), None)
-        if size is None:
-            raise UnsupportedAPIError("emu maps only host memory it allocated (cuda.mapped_array, "
-                                      "cuda.pinned_array); mapping a registered numpy array is not provided")
+        if host not in session.host_ranges:
+            raise _error("CUDA_ERROR_INVALID_VALUE", f"{host:#x} is not pinned host memory")
         if host not in session.mapped:
+            size = session.host_ranges[host]
             device = session.memory.allocate(f"mapped host memory of {size} bytes", size).address
             session.mapped[host] = MappedRange(host, device, size)
         return session.mapped[host].device_address
 
-    def _unmap(self, host: int) -> None:
+    def _release_host(self, host: int) -> None:
+        self._session.host_ranges.pop(host, None)
         mapped = self._session.mapped.pop(host, None)
         if mapped is not None:
             self._session.memory.free(mapped.device_address)
@@ -211,11 +213,6 @@ class EmulatedDriver(numba_driver.Driver):
 
     def cuStreamWaitEvent(self, stream, event, flags):
         pass
-
-    def cuStreamAddCallback(self, stream, callback, data, flags):
-        """Work in a stream is done when queued: numba's callback runs now, with success (status 0)."""
-        payload = ctypes.cast(ctypes.c_void_p(data), ctypes.py_object).value
-        numba_driver.Stream._stream_callback(stream, 0, payload)
 
     def cuEventCreate(self, flags):
         self._session.handles += 1

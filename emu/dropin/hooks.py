@@ -25,7 +25,7 @@ from numba.cuda.cudadrv import devicearray, devices
 from numba.cuda.cudadrv import driver as numba_driver
 
 from . import arrays, kernels
-from .driver import _CONTEXT_HANDLE, EmulatedDriver
+from .driver import CONTEXT_HANDLE, EmulatedDriver
 from .session import current
 
 
@@ -40,7 +40,7 @@ def _device_init(self, devnum: int) -> None:
 
 def _primary_context(self):
     if self.primary_context is None:
-        self.primary_context = numba_driver.Context(weakref.proxy(self), _CONTEXT_HANDLE)
+        self.primary_context = numba_driver.Context(weakref.proxy(self), CONTEXT_HANDLE)
     return self.primary_context
 
 

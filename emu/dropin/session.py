@@ -29,7 +29,8 @@ class Session:
     memory: DeviceMemory = field(default_factory=DeviceMemory)
     runs: list = field(default_factory=list)          # [Run] of every launch, in order
     mapped: dict = field(default_factory=dict)        # host address -> MappedRange
-    host_buffers: dict = field(default_factory=dict)  # host address -> numpy buffer (cuMemHostAlloc)
+    host_ranges: dict = field(default_factory=dict)   # pinned host memory: address -> size
+    host_buffers: dict = field(default_factory=dict)  # the part emu allocated: address -> numpy buffer
     events: dict = field(default_factory=dict)        # event handle -> len(runs) when it was recorded
     handles: int = 0x1000                             # the last stream or event handle given out (0-2
                                                       # name the default, legacy and per-thread streams)
