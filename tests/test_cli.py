@@ -129,3 +129,9 @@ def test_progress_bar_only_on_a_terminal_and_only_for_long_launches(monkeypatch)
     with LaunchProgress("short", stream=_Terminal()) as bar:
         bar(_Machine())
         assert bar.bar is None                              # not yet long enough
+
+
+def test_emu_bench_runs_the_tiled_sgemm():
+    result = CliRunner().invoke(main, ["bench", "--n", "32"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "tiled SGEMM N=32" in result.output and "warp instructions/s" in result.output
