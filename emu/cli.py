@@ -59,11 +59,13 @@ _ARCH = click.option("--arch", default="sm_80", show_default=True, callback=_pre
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
 def run(arch, module, report, json_dir, plot_dir, quiet, argv):
     """Run SCRIPT [ARGS] (or -m MODULE [ARGS]) with numba.cuda on the emulated GPU."""
-    from emu.dropin import activate, summary
+    from emu.dropin import activate, deactivate, summary
 
     if module is None and not argv:
         raise click.UsageError("give a script to run, or -m MODULE")
+    deactivate()                         # a parent emu run may have activated another preset here
     session = activate(arch)
+    _emulate_child_processes(arch)
     sys.argv = [module or argv[0], *(argv if module else argv[1:])]
     code = 0
     try:
@@ -85,6 +87,13 @@ def run(arch, module, report, json_dir, plot_dir, quiet, argv):
         if plot_dir:
             summary.write_plots(session.runs, plot_dir)
     sys.exit(code)
+
+
+def _emulate_child_processes(arch: str) -> None:
+    """Python processes the program starts activate emu too (``emu/dropin/child_process``)."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dropin", "child_process")
+    os.environ["EMU_DROPIN_ARCH"] = arch
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
 
 
 def _program_frames(tb):

@@ -8,7 +8,7 @@ and ``numba.cuda.tests.doc_examples``) twice, side by side:
 
 each module in its own process (a module that hangs or crashes costs only itself),
 with ``--import-mode=importlib`` and ``-p emu_compat_plugin`` (the class fixture the
-wheel lacks). Counts come from pytest's JUnit XML: passed, failed, skipped, errors,
+wheel lacks, and a time limit per test). Counts come from pytest's JUnit XML: passed, failed, skipped, errors,
 and, among the failures, ``unsupported``: tests stopped by ``UnsupportedAPIError``
 (a driver feature emu does not model, such as IPC or the profiler), which are listed
 with that reason and never counted as passes.
@@ -62,11 +62,15 @@ def modules(suite: str) -> list[str]:
     return sorted(p.stem for p in folder.glob("test_*.py"))
 
 
+#: A test running longer fails (emu_compat_plugin's --test-timeout), so one hang costs one test.
+TEST_TIMEOUT_S = 300
+
+
 def command(mode: str, suite: str, module: str, arch: str, junit: Path) -> tuple[list[str], dict]:
     """The command line and environment that run one module in one mode."""
     pytest_args = ["-m", "pytest", "--pyargs", f"numba.cuda.tests.{suite}.{module}", "--import-mode=importlib",
-                   "-p", "emu_compat_plugin", "-p", "no:cacheprovider", "-q", "--no-header",
-                   f"--junitxml={junit}"]
+                   "-p", "emu_compat_plugin", f"--test-timeout={TEST_TIMEOUT_S}", "-p", "no:cacheprovider", "-q",
+                   "--no-header", f"--junitxml={junit}"]
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     if mode == "cudasim":
@@ -182,7 +186,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", action="append", metavar="MODULE", help="run only these modules (test_x)")
     parser.add_argument("--arch", default="sm_80", help="emu preset (default sm_80)")
     parser.add_argument("--jobs", type=int, default=1, help="modules run at once (default 1)")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per module and mode")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per module and mode (whole process)")
     parser.add_argument("--json", metavar="PATH", help="write every count and failure cause as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="rewrite the table in this markdown file")
     args = parser.parse_args(argv)

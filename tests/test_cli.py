@@ -135,3 +135,14 @@ def test_emu_bench_runs_the_tiled_sgemm():
     result = CliRunner().invoke(main, ["bench", "--n", "32"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "tiled SGEMM N=32" in result.output and "warp instructions/s" in result.output
+
+
+def test_python_processes_the_program_starts_run_on_emu_too(tmp_path):
+    (tmp_path / "parent.py").write_text(textwrap.dedent('''
+        import subprocess, sys
+        child = "from numba import cuda; print(cuda.get_current_device().name)"
+        print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout.strip())
+    '''))
+    done = python_m_emu("--arch", "v100", "-q", tmp_path / "parent.py")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Tesla V100 (emu sm_70)"

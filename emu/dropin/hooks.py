@@ -65,6 +65,8 @@ def install() -> None:
         return
     drv = numba_driver.driver
     _saved.append((drv, drv.__class__, dict(vars(drv))))
+    for name in [name for name in vars(drv) if name.startswith("cu")]:
+        delattr(drv, name)               # functions the real driver bound (or uninstall left) would shadow ours
     for owner, name, replacement in _PATCHES:
         _saved.append((owner, name, owner.__dict__.get(name)))
         setattr(owner, name, replacement)
