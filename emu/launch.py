@@ -109,6 +109,7 @@ class Prepared:
             print(line, end="" if line.endswith("\n") else "\n")
         if err[L.E_CODE] != L.ERR_NONE:
             raise _fault(err, self.kernel, self.program, self.memory, self.grid, self.block, self.args, self.copies)
+        # On device memory a debug kernel's error code stays there for the host to read, as numba's launch does.
         if self.memory.device is None and (raised := kernel_exception(
                 self.kernel, self.program, lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size])):
             raise raised

@@ -258,3 +258,8 @@ def test_registered_host_memory_can_be_mapped():
         add_one[1, 32](mapped)
         cuda.synchronize()
     assert np.array_equal(host, np.arange(16) + 1)
+
+
+def test_gpu_launch_of_a_configured_launch_says_what_to_do_instead():
+    with pytest.raises(TypeError, match=r"add_one\[\(2, 1, 1\), \(128, 1, 1\)\] is a configured launch: call it"):
+        emu.GPU("sm_80").launch(add_one[2, 128], 2, 128, (np.zeros(4),))
