@@ -263,3 +263,20 @@ def test_registered_host_memory_can_be_mapped():
 def test_gpu_launch_of_a_configured_launch_says_what_to_do_instead():
     with pytest.raises(TypeError, match=r"add_one\[\(2, 1, 1\), \(128, 1, 1\)\] is a configured launch: call it"):
         emu.GPU("sm_80").launch(add_one[2, 128], 2, 128, (np.zeros(4),))
+
+
+def test_an_assert_in_linked_cuda_cpp_prints_and_faults(tmp_path, capsys):
+    source = tmp_path / "positive.cu"
+    source.write_text('#include <cassert>\n'
+                      'extern "C" __device__ int positive(int* result, int x) { assert(x > 0); *result = x; return 0; }\n')
+    positive = cuda.declare_device("positive", "int32(int32)", link=[str(source)])
+
+    @cuda.jit
+    def check(values):
+        i = cuda.grid(1)
+        values[i] = positive(values[i])
+
+    check[1, 4](cuda.to_device(np.arange(1, 5, dtype=np.int32)))
+    with pytest.raises(emu.KernelFault, match="executed trap"):
+        check[1, 4](cuda.to_device(np.arange(4, dtype=np.int32)))
+    assert "positive.cu:2: int positive(int *, int): Assertion `x > 0` failed." in capsys.readouterr().out

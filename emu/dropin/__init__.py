@@ -9,7 +9,7 @@ own compiler compiles the kernels, as on a GPU (``hooks`` says where emu plugs i
     session      the process's emulated GPU, device memory and launches
     driver       the CUDA driver functions numba-cuda calls
     kernels      loading numba's code libraries as PTX, and launching them
-    gridsync     cudaCGSynchronize (grid sync) in PTX
+    device_runtime  grid sync (cudaCGSynchronize) and __assertfail in PTX
     hooks        installing and removing all of the above
     summary      the launches as a table, JSON and plots
 """

@@ -4,8 +4,8 @@ numba-cuda compiles a kernel with its own compiler (NVVM) into a code library;
 on a GPU, ``CUDACodeLibrary.get_cufunc`` links it to a cubin and loads it, and
 ``dispatcher.launch(stream, LaunchConfig(...), cufunc.kernel, *args)`` runs it.
 Here ``load_function`` takes the library's PTX instead, links what the library
-asks to be linked (CUDA C++ and PTX files, numba-cuda's shims, and the grid
-synchronisation of ``libcudadevrt`` from ``gridsync``) into one PTX module, and
+asks to be linked (CUDA C++ and PTX files, numba-cuda's shims, and the
+device-side functions of CUDA's libraries, from ``device_runtime``) into one PTX module, and
 loads it into the session's device memory; ``launch`` runs it with
 ``emu.GPU.launch`` on that memory. The kernel's arguments arrive as numba
 flattened them (numba's array data model, device addresses) and are written
@@ -32,7 +32,7 @@ from emu.frontend.ptx_link import link_ptx
 from emu.frontend.resources import ptxas_resources
 from emu.launch import load_module
 
-from . import gridsync
+from . import device_runtime
 from .progress import LaunchProgress
 from .session import current
 
@@ -134,9 +134,7 @@ def linked_ptx(library, cc: tuple[int, int]) -> str:
         ptx = link_ptx(ptx, more)
     for item in library._linking_files:
         ptx = link_ptx(ptx, _linkable_ptx(item, cc))
-    if library.needs_cudadevrt:
-        ptx = link_ptx(ptx, gridsync.LIBRARY_PTX)
-    return ptx
+    return link_ptx(ptx, device_runtime.LIBRARY_PTX)
 
 
 def _linkable_ptx(item, cc) -> str:

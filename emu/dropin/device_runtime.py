@@ -1,10 +1,16 @@
-"""Grid-wide synchronisation (``cuda.cg.this_grid().sync()``) as PTX the engine runs.
+"""The device-side functions CUDA's libraries give a kernel, as PTX the engine runs.
 
-numba-cuda lowers ``this_grid()`` and ``GridGroup.sync()`` to calls of
-``cudaCGGetIntrinsicHandle`` and ``cudaCGSynchronize``, which on a GPU come from
-the device runtime library (``libcudadevrt.a``, object code emu cannot run).
-``LIBRARY_PTX`` defines both (for any emu preset, sm_70 and up), for
-``ptx_link.link_ptx`` to join to the kernel:
+On a GPU they come as object code emu cannot run: ``LIBRARY_PTX`` defines them
+(for any emu preset, sm_70 and up), for ``ptx_link.link_ptx`` to join to a kernel,
+which takes only the ones the kernel calls.
+
+``__assertfail`` (a failed ``assert`` in CUDA C++): prints what CUDA prints,
+``file:line: function: Assertion `message` failed.``, through ``vprintf``, and
+traps, which ends the launch with a ``KernelFault``.
+
+Grid-wide synchronisation (``cuda.cg.this_grid().sync()``): numba-cuda lowers
+``this_grid()`` and ``GridGroup.sync()`` to calls of ``cudaCGGetIntrinsicHandle``
+and ``cudaCGSynchronize``, from the device runtime library (``libcudadevrt.a``):
 
 - the handle is unused (0): one cooperative grid is running;
 - the barrier is a generation counter in two globals of the module. The CTA
@@ -21,10 +27,46 @@ the device runtime library (``libcudadevrt.a``, object code emu cannot run).
 """
 from __future__ import annotations
 
+_ASSERT_FORMAT = b"%s:%d: %s: Assertion `%s` failed.\n\0"
+
 LIBRARY_PTX = """\
 .version 7.0
 .target sm_70
 .address_size 64
+
+.extern .func (.param .b32 func_retval0) vprintf(.param .b64 vprintf_param_0, .param .b64 vprintf_param_1);
+
+.global .align 1 .b8 emu_assert_format[FORMAT_SIZE] = {FORMAT_BYTES};
+
+.visible .func __assertfail(.param .b64 message, .param .b64 file, .param .b32 line, .param .b64 function,
+                            .param .b64 char_size)
+{
+	.local .align 8 .b8 	arguments[32];
+	.reg .b32 	%r<3>;
+	.reg .b64 	%rd<8>;
+
+	ld.param.b64 	%rd1, [message];
+	ld.param.b64 	%rd2, [file];
+	ld.param.b32 	%r1, [line];
+	ld.param.b64 	%rd3, [function];
+	st.local.u64 	[arguments], %rd2;
+	st.local.u32 	[arguments+8], %r1;
+	st.local.u64 	[arguments+16], %rd3;
+	st.local.u64 	[arguments+24], %rd1;
+	mov.u64 	%rd4, arguments;
+	cvta.local.u64 	%rd5, %rd4;
+	mov.u64 	%rd6, emu_assert_format;
+	cvta.global.u64 	%rd7, %rd6;
+	{
+	.param .b64 format;
+	st.param.b64 	[format+0], %rd7;
+	.param .b64 values;
+	st.param.b64 	[values+0], %rd5;
+	.param .b32 printed;
+	call.uni (printed), vprintf, (format, values);
+	}
+	trap;
+}
 
 .global .align 4 .u32 emu_grid_arrived;
 .global .align 4 .u32 emu_grid_generation;
@@ -79,4 +121,5 @@ MEET:
 	st.param.b32 	[func_retval0+0], 0;
 	ret;
 }
-"""
+""".replace("FORMAT_SIZE", str(len(_ASSERT_FORMAT))).replace(
+    "FORMAT_BYTES", ", ".join(map(str, _ASSERT_FORMAT)))
