@@ -11,8 +11,8 @@ from kernels.cuda_cpp import VECTOR_ADD_SRC
 GPU = emu.GPU("sm_80")
 
 
-@pytest.mark.parametrize("header", ["<cstdio>", "<stdio.h>"])
-def test_stdio_includes_compile_and_printf_prints(header, capsys):
+@pytest.mark.parametrize("header", ["<cstdio>", "<stdio.h>", "<cassert>", "<assert.h>"])
+def test_stdio_and_assert_includes_compile_and_printf_prints(header, capsys):
     source = f'#include {header}\n__global__ void hello() {{ printf("hello from %d\\n", threadIdx.x); }}\n'
     GPU.launch(emu.compile_cuda(source, "hello"), 1, 2)
     assert capsys.readouterr().out.splitlines() == ["hello from 0", "hello from 1"]
