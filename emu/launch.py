@@ -219,6 +219,7 @@ class GPU:
         args = tuple(args)
         compiled = self.compile(kernel, args)
         loaded = _load(compiled, device_memory)
+        self._check_launch_bounds(compiled, loaded.module.functions[compiled.entry].directives, block)
         program = loaded.program
         self._check_tensor_shapes(compiled, program)
         shared_total = program.dynamic_shared_offset + int(shared_mem) if shared_mem else program.shared_static_bytes
@@ -273,6 +274,18 @@ class GPU:
         for axis, (d, limit) in enumerate(zip(grid, p.max_grid_dims)):
             if d > limit:
                 raise LaunchError(f"grid dimension {'xyz'[axis]}={d} exceeds {p.sm}'s limit {limit}")
+
+    def _check_launch_bounds(self, compiled, directives: dict, block):
+        """A block the kernel's .maxntid / .reqntid (launch bounds) exclude (CUDA: CUDA_ERROR_INVALID_VALUE)."""
+        threads = block[0] * block[1] * block[2]
+        most = directives.get("maxntid")
+        if most is not None and threads > most[0] * most[1] * most[2]:
+            raise LaunchError(f"block of {threads} threads exceeds kernel {compiled.name}'s launch bound "
+                              f".maxntid {most} (CUDA: CUDA_ERROR_INVALID_VALUE)")
+        required = directives.get("reqntid")
+        if required is not None and tuple(block) != tuple(required):
+            raise LaunchError(f"block {block} differs from kernel {compiled.name}'s .reqntid {required} "
+                              "(CUDA: CUDA_ERROR_INVALID_VALUE)")
 
     def _check_tensor_shapes(self, compiled, program):
         p = self.preset

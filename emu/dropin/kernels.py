@@ -20,12 +20,13 @@ from collections import namedtuple
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from cuda.core._utils.cuda_utils import CUDAError
 from numba.cuda.core import config as numba_config
 from numba.cuda.cudadrv import devices
 from numba.cuda.cudadrv import driver as numba_driver
 from numba.cuda.cudadrv.linkable_code import LinkableCode
 
-from emu.errors import KernelArgumentError, UnsupportedAPIError
+from emu.errors import KernelArgumentError, LaunchError, UnsupportedAPIError
 from emu.frontend.cuda_cpp import compile_relocatable_ptx, nvrtc_version
 from emu.frontend.kernel import CompiledKernel, choose_entry, entry_source_line
 from emu.frontend.ptx_link import link_ptx
@@ -128,13 +129,16 @@ def refuse_module_image(context, object_code, setup_callbacks=None, teardown_cal
 
 def linked_ptx(library, cc: tuple[int, int]) -> str:
     """The library's PTX for ``cc`` with everything it links to defined in it."""
-    first, *others = library.get_asm_strs(cc=cc)     # several modules when compiled with debug info
-    ptx = first
-    for more in others:
-        ptx = link_ptx(ptx, more)
-    for item in library._linking_files:
-        ptx = link_ptx(ptx, _linkable_ptx(item, cc))
-    return link_ptx(ptx, device_runtime.LIBRARY_PTX)
+    ptx, *libraries = library.get_asm_strs(cc=cc)     # several modules when compiled with debug info
+    libraries += [_linkable_ptx(item, cc) for item in library._linking_files]
+    libraries.append(device_runtime.LIBRARY_PTX)
+    while True:                    # a function linked in may call one that an earlier library defines
+        linked = ptx
+        for more in libraries:
+            linked = link_ptx(linked, more)
+        if linked == ptx:
+            return ptx
+        ptx = linked
 
 
 def _linkable_ptx(item, cc) -> str:
@@ -187,11 +191,22 @@ def launch(stream, config: LaunchConfig, kernel: EmuFunction, *args) -> None:
     session = current()
     values = [_parameter(kernel, position, arg) for position, arg in enumerate(args)]
     session.sync_mapped_in()
-    with LaunchProgress(kernel.compiled.name) as progress:
-        run = session.gpu.launch(kernel.compiled, config.grid, config.block, values, shared_mem=config.shmem_size,
-                                 device_memory=session.memory, cooperative=config.is_cooperative, progress=progress)
+    try:
+        with LaunchProgress(kernel.compiled.name) as progress:
+            run = session.gpu.launch(kernel.compiled, config.grid, config.block, values,
+                                     shared_mem=config.shmem_size, device_memory=session.memory,
+                                     cooperative=config.is_cooperative, progress=progress)
+    except LaunchError as exc:
+        if isinstance(exc, KernelArgumentError):
+            raise
+        raise RefusedLaunch(str(exc)) from None
     session.sync_mapped_out()
     session.record(run)
+
+
+class RefusedLaunch(LaunchError, CUDAError):
+    """A launch CUDA refuses, raised both as emu raises it and as cuda.core does (a ``CUDAError``
+    whose message names the CUDA error, such as ``CUDA_ERROR_INVALID_VALUE``)."""
 
 
 def _parameter(kernel: EmuFunction, position: int, arg):
