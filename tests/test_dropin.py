@@ -280,3 +280,19 @@ def test_an_assert_in_linked_cuda_cpp_prints_and_faults(tmp_path, capsys):
     with pytest.raises(emu.KernelFault, match="executed trap"):
         check[1, 4](cuda.to_device(np.arange(4, dtype=np.int32)))
     assert "positive.cu:2: int positive(int *, int): Assertion `x > 0` failed." in capsys.readouterr().out
+
+
+def test_launches_cuda_refuses_raise_cuda_errors():
+    from cuda.core._utils.cuda_utils import CUDAError
+
+    @cuda.jit(launch_bounds=128)
+    def bounded(a):
+        a[cuda.grid(1)] = 1
+
+    out = cuda.device_array(256, dtype=np.int32)
+    bounded[2, 128](out)
+    with pytest.raises(CUDAError, match=r"CUDA_ERROR_INVALID_VALUE") as refused:
+        bounded[1, 256](out)
+    assert isinstance(refused.value, emu.LaunchError) and ".maxntid" in str(refused.value)
+    with pytest.raises(CUDAError, match="too many resources"):
+        add_one[1, 2048](out)
