@@ -63,14 +63,14 @@ def modules(suite: str) -> list[str]:
 
 
 #: A test running longer fails (emu_compat_plugin's --test-timeout), so one hang costs one test.
-TEST_TIMEOUT_S = 300
+TEST_TIMEOUT_S = 120
 
 
 def command(mode: str, suite: str, module: str, arch: str, junit: Path) -> tuple[list[str], dict]:
     """The command line and environment that run one module in one mode."""
     pytest_args = ["-m", "pytest", "--pyargs", f"numba.cuda.tests.{suite}.{module}", "--import-mode=importlib",
                    "-p", "emu_compat_plugin", f"--test-timeout={TEST_TIMEOUT_S}", "-p", "no:cacheprovider", "-q",
-                   "--no-header", f"--junitxml={junit}"]
+                   "--no-header", "--tb=short", f"--junitxml={junit}"]   # short: no repr() of frame locals
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     if mode == "cudasim":
