@@ -19,6 +19,11 @@ class PTXSyntaxError(EmuError, ValueError):
         self.source = source
 
 
+class UnsupportedAPIError(EmuError, NotImplementedError):
+    """A CUDA API (driver function, numba.cuda feature) that emu's drop-in mode does not provide; the
+    message names it."""
+
+
 class LaunchError(EmuError):
     """A launch CUDA itself would refuse (block or grid too large, too much shared memory, bad arguments)."""
 

@@ -19,11 +19,12 @@ import numpy as np
 from emu.arch.presets import GPUPreset, get_preset, load_preset, sm_number
 from emu.engine import state
 from emu.engine import layout as L
-from emu.engine.memory import LaunchMemory
+from emu.engine.memory import Allocation, DeviceMemory, LaunchMemory
 from emu.errors import KernelArgumentError, KernelFault, LaunchError, PtxasError
 from emu.arch.occupancy import Occupancy, occupancy_for_launch
 from emu.frontend import CompiledKernel, compile_cuda_source, compile_numba_kernel, load_ptx, ptxas_resources
 from emu.frontend.exceptions import kernel_exception
+from emu.frontend.kernel import address_params
 from emu.isa.fragments import SHAPES
 from emu.isa.table import CLASSES
 from emu.program.decode import Program, decode
@@ -107,12 +108,12 @@ class Prepared:
     registers_per_thread: int | None = None   # timing mode: as ptxas allocates them
     sample: tuple | None = None            # sampled mode: (SMs, CTAs) simulated (simulate.plan_sample)
 
-    def run(self) -> Run:
-        """Run the launch in its mode and finish it."""
+    def run(self, progress=None) -> Run:
+        """Run the launch in its mode and finish it; ``progress(machine)`` is called now and then."""
         if self.mode == "functional":
-            return self.finish(self.machine.run())
+            return self.finish(self.machine.run(progress))
         timed = simulate(self.machine, self.preset, self.program, int(self.machine.grid[L.G_TOTAL_SMEM]),
-                         self.sample)
+                         self.sample, progress)
         return self.finish(timed.seconds, timed)
 
     def finish(self, elapsed: float, timed: Timed | None = None) -> Run:
@@ -125,12 +126,15 @@ class Prepared:
             print(line, end="" if line.endswith("\n") else "\n")
         if err[L.E_CODE] != L.ERR_NONE:
             raise _fault(err, self.kernel, self.program, self.memory, self.grid, self.block, self.args, self.copies)
-        if raised := kernel_exception(self.kernel, self.program,
-                                      lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size]):
+        # On device memory a debug kernel's error code stays there for the host to read, as numba's launch does.
+        if self.memory.device is None and (raised := kernel_exception(
+                self.kernel, self.program, lambda at, size: self.memory.buffer[at - L.GLOBAL_BASE:][:size])):
             raise raised
         if timed is None or timed.sample is None:      # a sample computed only part of the results
             for array, alloc in self.copies:
                 _copy_back(array, self.memory.read(alloc))
+            if self.memory.device is not None:
+                self.memory.write_back()
         report = _report(self.kernel, self.preset, self.grid, self.block, stats, counts, self.program, elapsed)
         if timed is not None:
             report = timing_report(report, timed, self.preset, self.occupancy, self.registers_per_thread,
@@ -170,22 +174,40 @@ def _init_bytes(var: ir.Variable) -> bytes | None:
     return bytes(out).ljust(var.size_bytes, b"\0")
 
 
-def _load(kernel: CompiledKernel) -> _Loaded:
-    key = (hashlib.sha256(kernel.ptx.encode()).hexdigest(), kernel.entry)
-    loaded = _loaded_cache.get(key)
+def _load(kernel: CompiledKernel, device_memory: DeviceMemory | None = None) -> _Loaded:
+    """The kernel parsed and decoded. Its module's globals are placed at the start of each launch's
+    memory (``globals`` lists them), or, on ``device_memory``, once and for good (``globals`` is empty)."""
+    digest = hashlib.sha256(kernel.ptx.encode()).hexdigest()
+    cache = _loaded_cache if device_memory is None else device_memory.loaded
+    loaded = cache.get((digest, kernel.entry))
     if loaded is None:
         module = parse_ptx(kernel.ptx)
         placed: list = []
-        probe = LaunchMemory()
+        if device_memory is None:
+            probe = LaunchMemory()
 
-        def global_address(var: ir.Variable) -> int:
-            placed.append((var, _init_bytes(var)))
-            return probe.allocate(var.name, var.size_bytes).address
+            def global_address(var: ir.Variable) -> int:
+                placed.append((var, _init_bytes(var)))
+                return probe.allocate(var.name, var.size_bytes).address
+        else:
+            resident = device_memory.module_globals.setdefault(digest, {})
+
+            def global_address(var: ir.Variable) -> int:
+                if var.name not in resident:
+                    resident[var.name] = device_memory.allocate(var.name, var.size_bytes, _init_bytes(var))
+                return resident[var.name].address
 
         program = decode(module, kernel.entry, global_address)
         loaded = _Loaded(module, program, placed)
-        _loaded_cache[key] = loaded
+        cache[(digest, kernel.entry)] = loaded
     return loaded
+
+
+def load_module(kernel: CompiledKernel, device_memory: DeviceMemory) -> dict[str, Allocation]:
+    """Load ``kernel`` into ``device_memory`` as cuModuleLoad does: its module's globals get addresses
+    there that stay for later launches (and for the host to read, like numba's error codes); by name."""
+    _load(kernel, device_memory)
+    return device_memory.module_globals[hashlib.sha256(kernel.ptx.encode()).hexdigest()]
 
 
 class GPU:
@@ -210,26 +232,32 @@ class GPU:
             return kernel
         return compile_numba_kernel(kernel, args, self.preset.cc)
 
-    def prepare(self, kernel, grid, block, args=(), shared_mem: int = 0,
-                budget: int = DEFAULT_BUDGET, mode: str = "timing") -> "Prepared":
+    def prepare(self, kernel, grid, block, args=(), shared_mem: int = 0, budget: int = DEFAULT_BUDGET,
+                mode: str = "timing", *, device_memory: DeviceMemory | None = None,
+                cooperative: bool = False) -> "Prepared":
         """Compile, check and lay out a launch: the machine the engine runs, before it runs.
 
         ``mode="timing"`` (the default) runs it under the cycle model (``emu.timing``), with as many
         CTAs resident per SM as occupancy allows; ``"functional"`` runs it as fast as the engine can,
-        with no cycles. Both compute the same results."""
+        with no cycles. Both compute the same results. On ``device_memory`` (``emu.dropin``), the
+        allocations there keep their addresses and contents across launches: arguments may be their
+        addresses, the module's globals live there too, and the launch writes its results back to it
+        (unless it faults). A ``cooperative`` launch keeps all its CTAs resident at once, so that
+        they can wait for each other (grid sync)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         grid, block = _dim3(grid, "grid"), _dim3(block, "block")
         self._check_limits(grid, block)
         args = tuple(args)
         compiled = self.compile(kernel, args)
-        loaded = _load(compiled)
+        loaded = _load(compiled, device_memory)
+        self._check_launch_bounds(compiled, loaded.module.functions[compiled.entry].directives, block)
         program = loaded.program
         self._check_tensor_shapes(compiled, program)
         shared_total = program.dynamic_shared_offset + int(shared_mem) if shared_mem else program.shared_static_bytes
         self._check_shared(compiled, program, shared_mem, shared_total)
 
-        memory = LaunchMemory()
+        memory = LaunchMemory(device_memory)
         for var, init in loaded.globals:
             memory.allocate(var.name, var.size_bytes, init)
         param_values, copies = _marshal(compiled, program, args, memory)
@@ -244,10 +272,17 @@ class GPU:
             registers = resources.registers_per_thread
             occupancy = occupancy_for_launch(self.preset, block[0] * block[1] * block[2], registers, shared_total)
             sms = active_sms(self.preset, n_ctas)
+            if cooperative and n_ctas > sms * occupancy.ctas_per_sm:
+                raise LaunchError(f"cooperative launch of kernel {compiled.name} with {n_ctas} blocks: at most "
+                                  f"{sms * occupancy.ctas_per_sm} blocks of this kernel can be resident at once on "
+                                  f"{self.preset.sm} ({occupancy.ctas_per_sm} per SM, limited by "
+                                  f"{occupancy.limiter}); CUDA refuses it (cudaErrorCooperativeLaunchTooLarge)")
             per_sm = min(occupancy.ctas_per_sm, -(-n_ctas // sms))
-            if mode == "sampled":
+            if mode == "sampled" and not cooperative:
                 sample = plan_sample(self.preset, n_ctas, per_sm)
             slots = (sample[0] if sample else sms) * per_sm          # every simulated SM's resident CTAs
+        elif cooperative:
+            slots = self._cooperative_ctas(compiled, n_ctas, block)
         else:
             slots = self._resident_ctas(n_ctas, block)
         machine = state.build(program, memory, grid, block, int(shared_mem), shared_total, sm_number(self.preset.cc),
@@ -256,19 +291,33 @@ class GPU:
         return Prepared(self.preset, compiled, program, memory, machine, copies, grid, block, args, mode, occupancy,
                         registers, sample)
 
-    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0,
-               budget: int = DEFAULT_BUDGET, mode: str = "timing") -> Run:
+    def launch(self, kernel, grid, block, args=(), shared_mem: int = 0, budget: int = DEFAULT_BUDGET,
+               mode: str = "timing", *, device_memory: DeviceMemory | None = None, cooperative: bool = False,
+               progress=None) -> Run:
         """Run ``kernel`` over ``grid`` × ``block`` threads; arrays in ``args`` are updated in place.
+
         ``mode``: "timing" (cycles, time, stalls, ...), "functional" (results only, faster) or
         "sampled" (an estimate of the cycles of a big grid from a few waves on a few SMs, with its
-        error bound; the kernel's results are not computed and ``args`` are left as they were)."""
-        return self.prepare(kernel, grid, block, args, shared_mem, budget, mode).run()
+        error bound; the kernel's results are not computed and ``args`` are left as they were).
+        ``progress(machine)`` is called every few million instructions (``machine.progress()``)."""
+        prepared = self.prepare(kernel, grid, block, args, shared_mem, budget, mode, device_memory=device_memory,
+                                cooperative=cooperative)
+        return prepared.run(progress)
 
     def _resident_ctas(self, n_ctas: int, block) -> int:
         """CTAs the engine keeps resident at once on its SM: as many as the SM's thread limit allows.
         The cycle model's occupancy (registers, shared memory, CTAs per SM) refines this."""
         cta_threads = -(-block[0] * block[1] * block[2] // 32) * 32
         return max(1, min(n_ctas, self.preset.max_threads_per_sm // cta_threads))
+
+    def _cooperative_ctas(self, compiled, n_ctas: int, block) -> int:
+        """All CTAs of a cooperative launch, which CUDA refuses if they cannot all be resident on the GPU."""
+        most = self._resident_ctas(n_ctas, block) * self.preset.sm_count
+        if n_ctas > most:
+            raise LaunchError(f"cooperative launch of kernel {compiled.name} with {n_ctas} blocks: at most {most} "
+                              f"blocks of this size can be resident at once on {self.preset.sm} "
+                              "(CUDA: CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE)")
+        return n_ctas
 
     # ------------------------------------------------------------ checks CUDA makes at launch
     def _check_limits(self, grid, block):
@@ -283,6 +332,18 @@ class GPU:
         for axis, (d, limit) in enumerate(zip(grid, p.max_grid_dims)):
             if d > limit:
                 raise LaunchError(f"grid dimension {'xyz'[axis]}={d} exceeds {p.sm}'s limit {limit}")
+
+    def _check_launch_bounds(self, compiled, directives: dict, block):
+        """A block the kernel's .maxntid / .reqntid (launch bounds) exclude (CUDA: CUDA_ERROR_INVALID_VALUE)."""
+        threads = block[0] * block[1] * block[2]
+        most = directives.get("maxntid")
+        if most is not None and threads > most[0] * most[1] * most[2]:
+            raise LaunchError(f"block of {threads} threads exceeds kernel {compiled.name}'s launch bound "
+                              f".maxntid {most} (CUDA: CUDA_ERROR_INVALID_VALUE)")
+        required = directives.get("reqntid")
+        if required is not None and tuple(block) != tuple(required):
+            raise LaunchError(f"block {block} differs from kernel {compiled.name}'s .reqntid {required} "
+                              "(CUDA: CUDA_ERROR_INVALID_VALUE)")
 
     def _check_tensor_shapes(self, compiled, program):
         p = self.preset
@@ -320,6 +381,7 @@ def _marshal(compiled: CompiledKernel, program: Program, args, memory: LaunchMem
     values: list = []
     copies: list = []
     names = [p.name for p in program.kernel_params]
+    pointers = address_params(compiled.ptx, compiled.entry) if compiled.arg_types is None else frozenset()
     for position, arg in enumerate(args):
         if isinstance(arg, np.ndarray):
             dev = _device_copy(arg)
@@ -332,6 +394,10 @@ def _marshal(compiled: CompiledKernel, program: Program, args, memory: LaunchMem
                 # numba's array data model: meminfo, parent, nitems, itemsize, data, shape..., strides...
                 values += [0, 0, arg.size, arg.itemsize, alloc.address, *arg.shape, *dev.strides]
         elif isinstance(arg, (bool, np.bool_, int, float, np.integer, np.floating)):
+            if isinstance(arg, np.generic) and compiled.arg_types is None and len(values) in pointers:
+                raise KernelArgumentError(
+                    f"kernel {compiled.name}: argument {position} is a numpy scalar ({arg.dtype} {arg!r}) but "
+                    f"the kernel uses parameter {len(values)} as a pointer; pass a numpy array")
             values.append(arg)
         elif isinstance(arg, (complex, np.complexfloating)):
             values += [arg.real, arg.imag]

@@ -1,9 +1,14 @@
-"""Device memory of one launch: a byte buffer holding the heap and the launch's scratch areas.
+"""Device memory: a launch's byte buffer (``LaunchMemory``) and memory that outlives launches (``DeviceMemory``).
 
-Layout of the buffer (offsets in bytes; global address = GLOBAL_BASE + offset):
+Layout of a launch's buffer (offsets in bytes; global address = GLOBAL_BASE + offset):
 
-    [ module globals | arrays (each followed by a guard gap) | params | shared | local (per thread) ]
-      <------------------ heap: valid for global access ---->  <--- reached only through their space -->
+    [ device memory | module globals | arrays (each followed by a guard gap) | params | shared | local ]
+      <------------------ heap: valid for global access ------------------>  <- only through their space ->
+
+The first part is present only when the launch runs on a ``DeviceMemory``
+(``emu.dropin``, where ``cuda.to_device`` allocates): its allocations keep
+their addresses from launch to launch, as cudaMalloc's do, because a kernel
+may hold them baked into its code (a captured global device array).
 
 A shadow byte map (``valid``) marks the bytes that belong to an allocation,
 so a global access that strays into a guard gap, another launch area or past
@@ -32,11 +37,75 @@ class Allocation:
         return L.GLOBAL_BASE + self.offset
 
 
-class LaunchMemory:
+class DeviceMemory:
+    """Memory that outlives launches: allocations at fixed addresses, freed explicitly (cudaMalloc/cudaFree).
+
+    A freed range is reused first-fit by a later allocation; ``top`` is the
+    end of the last live allocation and its guard gap, so a launch copies
+    only the part in use. ``valid`` marks the bytes of live allocations, so
+    a kernel's access to freed memory is out of bounds. ``module_globals``
+    holds the globals of each loaded PTX module (see ``emu.launch``).
+    """
+
     def __init__(self):
-        self.allocations: list[Allocation] = []
-        self._chunks: list[tuple[int, bytes | None, int]] = []   # (offset, data, size)
+        self.buffer = np.zeros(1 << 20, dtype=np.uint8)
+        self.valid = np.zeros(1 << 20, dtype=np.uint8)
+        self.live: dict[int, Allocation] = {}        # offset -> allocation
         self.top = 0
+        self.module_globals: dict = {}              # PTX digest -> {name: Allocation}
+        self.loaded: dict = {}                      # (PTX digest, entry) -> decoded module
+
+    @property
+    def allocations(self) -> list[Allocation]:
+        return sorted(self.live.values(), key=lambda a: a.offset)
+
+    def allocate(self, name: str, size: int, data: bytes | None = None) -> Allocation:
+        offset = 0
+        for a in self.allocations:
+            if a.offset - offset >= size + GUARD:
+                break
+            offset = (a.offset + a.size + GUARD + ALIGN - 1) // ALIGN * ALIGN
+        end = offset + size + GUARD
+        if end > len(self.buffer):
+            grown = max(end, 2 * len(self.buffer))
+            self.buffer = np.concatenate([self.buffer, np.zeros(grown - len(self.buffer), np.uint8)])
+            self.valid = np.concatenate([self.valid, np.zeros(grown - len(self.valid), np.uint8)])
+        alloc = Allocation(name, offset, size)
+        self.live[offset] = alloc
+        self.valid[offset:offset + size] = 1
+        if data is not None:
+            self.buffer[offset:offset + size] = np.frombuffer(data, dtype=np.uint8)
+        self.top = max(self.top, end)
+        return alloc
+
+    def free(self, address: int) -> None:
+        alloc = self.live.pop(address - L.GLOBAL_BASE, None)
+        if alloc is None:
+            raise ValueError(f"free of {address:#x}, which is not the start of a live allocation")
+        self.valid[alloc.offset:alloc.offset + alloc.size] = 0
+        self.top = max((a.offset + a.size + GUARD for a in self.live.values()), default=0)
+
+    def find(self, address: int) -> Allocation | None:
+        """The live allocation holding ``address``, if any."""
+        offset = address - L.GLOBAL_BASE
+        return next((a for a in self.live.values() if a.offset <= offset < a.offset + max(a.size, 1)), None)
+
+    def bytes_at(self, address: int, size: int) -> np.ndarray:
+        """A writable view of ``size`` bytes at ``address``; they must lie in one live allocation."""
+        alloc = self.find(address)
+        offset = address - L.GLOBAL_BASE
+        if size and (alloc is None or offset + size > alloc.offset + alloc.size):
+            raise ValueError(f"{size} bytes at {address:#x} are not inside one device allocation")
+        return self.buffer[offset:offset + size]
+
+
+class LaunchMemory:
+    def __init__(self, device: DeviceMemory | None = None):
+        """The memory of one launch; on ``device``, its allocations come first, at their addresses."""
+        self.device = device
+        self.allocations: list[Allocation] = device.allocations if device else []
+        self._chunks: list[tuple[int, bytes | None, int]] = []   # (offset, data, size)
+        self.top = device.top if device else 0
 
     def allocate(self, name: str, size: int, data: bytes | None = None) -> Allocation:
         offset = (self.top + ALIGN - 1) // ALIGN * ALIGN
@@ -55,6 +124,9 @@ class LaunchMemory:
         total = (local_base + local_bytes_per_thread * threads + 15) // 16 * 16 + 16
         self.buffer = np.zeros(total, dtype=np.uint8)
         self.valid = np.zeros(total, dtype=np.uint8)
+        if self.device is not None:
+            used = self.device.top
+            self.buffer[:used], self.valid[:used] = self.device.buffer[:used], self.device.valid[:used]
         for offset, data, size in self._chunks:
             if data is not None:
                 self.buffer[offset:offset + size] = np.frombuffer(data, dtype=np.uint8)
@@ -63,6 +135,11 @@ class LaunchMemory:
                            shared_size=shared_bytes, local_base=local_base,
                            local_size=local_bytes_per_thread, heap_size=heap)
         return self.buffer
+
+    def write_back(self) -> None:
+        """Copy the device memory's part of the buffer back to it, after a launch that completed."""
+        used = self.device.top
+        self.device.buffer[:used] = self.buffer[:used]
 
     def read(self, alloc: Allocation) -> np.ndarray:
         return self.buffer[alloc.offset:alloc.offset + alloc.size]

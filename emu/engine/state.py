@@ -99,11 +99,12 @@ class Machine:
         """The arguments of control.run / control.issue after the warp index."""
         return self.code, self.warps, self.slots, self.memory, self.out, self.scratch, self.grid
 
-    def run(self) -> float:
+    def run(self, progress=None) -> float:
         """Run every CTA (functional mode); returns the seconds spent in the engine.
 
-        Returns to Python between calls of control.run: tensor instructions run here, and Ctrl-C
-        raises KeyboardInterrupt within RUN_SLICE instructions."""
+        Returns to Python between calls of control.run: tensor instructions run here, Ctrl-C
+        raises KeyboardInterrupt within RUN_SLICE instructions, and ``progress(self)``, if given,
+        is called (to show ``self.progress()``)."""
         if not getattr(control.run, "signatures", True):   # a plain function under NUMBA_DISABLE_JIT=1
             idle = self.grid.copy()
             idle[L.G_END_CTA] = 0   # runs nothing: loads (or, the first time ever, compiles) the engine untimed
@@ -111,11 +112,19 @@ class Machine:
         start = time.perf_counter()
         while True:
             reason = control.run(*self.arguments)
+            if progress is not None:
+                progress(self)
             if reason == L.R_TENSOR:
                 run_tensor_ops(self.code, self.warps, self.grid)
             elif reason != L.R_SLICE:
                 break
         return time.perf_counter() - start
+
+    def progress(self) -> tuple[int, int, int]:
+        """(CTAs finished, CTAs in the launch, warp instructions executed) so far."""
+        running = int(np.count_nonzero(self.slots.cta >= 0))
+        done = int(self.grid[L.G_NEXT_CTA]) - running
+        return done, int(self.grid[L.G_END_CTA]), int(self.out.stats[L.ST_WARP_INSTRUCTIONS])
 
     def fault(self) -> np.ndarray:
         """The fault record (E_*) with the CTA and its thread index in place of the register-file thread."""

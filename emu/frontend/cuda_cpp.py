@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import linecache
 import os
 
 from cuda.bindings import nvrtc
@@ -42,8 +43,16 @@ def compile_cuda_source(source: str, kernel_name: str | None, cc: tuple[int, int
         record = {"ptx": ptx, "entry": choose_entry(ptx, lowered)}
         cache.put(key, record)
     ptx, entry = record["ptx"], record["entry"]
+    _remember_source(path, source)
     return CompiledKernel(name=kernel_name or entry, ptx=ptx, entry=entry, arg_types=None,
                           source_file=path, first_line=entry_source_line(ptx, entry) or 1, cc=cc)
+
+
+def _remember_source(path: str, source: str) -> None:
+    """Keep ``source`` as the text of ``path`` for ``linecache``, so that a fault names the source line
+    even when ``path`` does not exist on disk (a made-up name, a temporary file since deleted)."""
+    if not os.path.isfile(path):
+        linecache.cache[path] = (len(source), None, source.splitlines(keepends=True), path)
 
 
 def compile_relocatable_ptx(source: str, cc: tuple[int, int], include_dirs=(), *,
@@ -102,9 +111,14 @@ def _check(result):
     return values[0] if values else None
 
 
+#: Stand-ins for host headers kernels include (``<cstdio>``), searched after the CUDA wheels' headers.
+_STUB_HEADERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nvrtc_include")
+
+
 @functools.cache
 def _include_dirs() -> tuple[str, ...]:
-    return tuple(d for d in map(find_nvidia_header_directory, _HEADER_LIBS) if d is not None)
+    wheels = tuple(d for d in map(find_nvidia_header_directory, _HEADER_LIBS) if d is not None)
+    return (*wheels, _STUB_HEADERS)
 
 
 @functools.cache

@@ -95,6 +95,28 @@ def entry_params(ptx: str, entry: str) -> tuple[PtxParam, ...]:
                  for p in _PARAM_RE.finditer(m.group(2) or ""))
 
 
+def address_params(ptx: str, entry: str) -> frozenset[int]:
+    """Indices of the 64-bit parameters of ``entry`` that its code uses as addresses.
+
+    PTX does not say which parameters are pointers; a parameter is one here when
+    the register it is loaded into (``ld.param.u64 %rd1, [p]``) is converted to a
+    global address (``cvta.to.global.u64 %rd2, %rd1``) or dereferenced (``[%rd1]``),
+    which is how NVRTC's code uses a C++ pointer parameter.
+    """
+    m = _find_entry(ptx, entry)
+    end = ptx.find("\n}", m.end())
+    body = ptx[m.end():end if end >= 0 else len(ptx)]
+    found = set()
+    for index, param in enumerate(entry_params(ptx, entry)):
+        if param.type not in ("u64", "b64", "s64"):
+            continue
+        for load in re.finditer(rf"ld\.param\.[usb]64\s+(%\w+),\s*\[{re.escape(param.name)}\]", body):
+            register = re.escape(load.group(1))
+            if re.search(rf"cvta\.to\.\w+\.u64\s+%\w+,\s*{register}\b|\[{register}\b", body):
+                found.add(index)
+    return frozenset(found)
+
+
 def entry_line(ptx: str, entry: str) -> int:
     """1-based line of the ``.entry`` directive of ``entry`` in ``ptx``."""
     return ptx.count("\n", 0, _find_entry(ptx, entry).start()) + 1

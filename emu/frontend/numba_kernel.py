@@ -245,6 +245,11 @@ def _function_and_options(kernel) -> tuple[pytypes.FunctionType, dict]:
         return kernel.py_func, options
     if isinstance(kernel, pytypes.FunctionType):
         return kernel, {}
+    if isinstance(kernel, cuda_dispatcher._LaunchConfiguration):
+        name = kernel.dispatcher.py_func.__name__
+        raise TypeError(f"{name}[{kernel.griddim}, {kernel.blockdim}] is a configured launch: call it, "
+                        f"{name}[...](args), with emu active (emu.activate() or python -m emu script.py), or "
+                        f"give GPU.launch the kernel: launch({name}, grid, block, args)")
     raise TypeError(f"expected a @cuda.jit kernel or a Python function, got {type(kernel).__qualname__}")
 
 

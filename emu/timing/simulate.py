@@ -157,9 +157,11 @@ def allocate(machine, params, rates, pc_info, n_registers: int) -> Timing:
     )
 
 
-def simulate(machine, preset: GPUPreset, program, shared_per_cta: int, sample: tuple | None = None) -> Timed:
+def simulate(machine, preset: GPUPreset, program, shared_per_cta: int, sample: tuple | None = None,
+             progress=None) -> Timed:
     """Run the CTAs of ``machine``'s launch under the cycle model: all of them, or with ``sample``
-    = (SMs, CTAs) from ``plan_sample``, that many on that many SMs (see the module's doc)."""
+    = (SMs, CTAs) from ``plan_sample``, that many on that many SMs (see the module's doc);
+    ``progress(machine)`` is called each time the model returns to Python."""
     grid = machine.grid
     n_ctas = int(grid[L.G_END_CTA])
     active = active_sms(preset, n_ctas)
@@ -173,6 +175,8 @@ def simulate(machine, preset: GPUPreset, program, shared_per_cta: int, sample: t
     start = time.perf_counter()
     while True:
         reason = run_timed(*machine.arguments, timing)
+        if progress is not None:
+            progress(machine)
         if reason == L.R_TENSOR:
             run_tensor_ops(code, machine.warps, grid)
         elif reason != L.R_SLICE:
