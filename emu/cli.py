@@ -56,16 +56,18 @@ _ARCH = click.option("--arch", default="sm_80", show_default=True, callback=_pre
 @click.option("--json", "json_dir", metavar="DIR", help="Write each launch's report as DIR/NNNN_kernel.json.")
 @click.option("--plot", "plot_dir", metavar="DIR", help="Plot each launch's report as DIR/NNNN_kernel.png.")
 @click.option("-q", "--quiet", is_flag=True, help="No table at exit.")
+@click.option("--mode", type=click.Choice(["timing", "functional"]), default="timing", show_default=True,
+              help="timing: the cycle model (cycles, µs, stalls); functional: results only, faster.")
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
-def run(arch, module, report, json_dir, plot_dir, quiet, argv):
+def run(arch, module, report, json_dir, plot_dir, quiet, mode, argv):
     """Run SCRIPT [ARGS] (or -m MODULE [ARGS]) with numba.cuda on the emulated GPU."""
     from emu.dropin import activate, deactivate, summary
 
     if module is None and not argv:
         raise click.UsageError("give a script to run, or -m MODULE")
     deactivate()                         # a parent emu run may have activated another preset here
-    session = activate(arch)
-    _emulate_child_processes(arch)
+    session = activate(arch, mode)
+    _emulate_child_processes(arch, mode)
     sys.argv = [module or argv[0], *(argv if module else argv[1:])]
     code = 0
     try:
@@ -89,10 +91,11 @@ def run(arch, module, report, json_dir, plot_dir, quiet, argv):
     sys.exit(code)
 
 
-def _emulate_child_processes(arch: str) -> None:
+def _emulate_child_processes(arch: str, mode: str) -> None:
     """Python processes the program starts activate emu too (``emu/dropin/child_process``)."""
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dropin", "child_process")
     os.environ["EMU_DROPIN_ARCH"] = arch
+    os.environ["EMU_DROPIN_MODE"] = mode
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
 
 

@@ -218,16 +218,30 @@ def test_grid_sync_in_a_cooperative_launch():
     assert np.array_equal(b.copy_to_host(), (np.arange(256) + 100) % 256)
 
 
-def test_events_give_emulated_time_once_reports_have_it(session):
+def test_events_measure_the_emulated_time_of_the_launches_between_them(session):
     start, end = cuda.event(), cuda.event()
     start.record()
     add_one[1, 32](cuda.to_device(np.zeros(32)))
+    add_one[4, 32](cuda.to_device(np.zeros(128)))
     end.record()
     end.synchronize()
-    with pytest.raises(emu.UnsupportedAPIError, match="no emulated time yet"):
-        start.elapsed_time(end)
-    session.runs[-1].report.time_s = 2.5e-6          # what the cycle model will fill in
-    assert start.elapsed_time(end) == pytest.approx(2.5e-3)
+    times = [run.report.time_s for run in session.runs[-2:]]
+    assert all(t > 0 for t in times)
+    assert start.elapsed_time(end) == pytest.approx(1e3 * sum(times))
+
+
+def test_events_refuse_a_launch_without_emulated_time(session):
+    emu.activate("sm_80", mode="functional")
+    try:
+        start, end = cuda.event(), cuda.event()
+        start.record()
+        add_one[1, 32](cuda.to_device(np.zeros(32)))
+        end.record()
+        end.synchronize()
+        with pytest.raises(emu.UnsupportedAPIError, match="functional mode"):
+            start.elapsed_time(end)
+    finally:
+        emu.activate("sm_80", mode="timing")
 
 
 # ---------------------------------------------------------------- device queries and unsupported APIs

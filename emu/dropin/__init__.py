@@ -25,11 +25,15 @@ from emu.launch import GPU
 from . import hooks, session
 
 
-def activate(arch: str = "sm_80") -> session.Session:
+def activate(arch: str = "sm_80", mode: str = "timing") -> session.Session:
     """Run numba.cuda on an emulated ``arch`` ("a100", "sm_90", ...) from now on; returns the session.
 
-    Activating again with the same arch keeps the session; with another, raises (deactivate first).
+    Launches run in ``mode``: "timing" (cycles, and events measure emulated time) or "functional"
+    (faster, no cycles). Activating again with the same arch keeps the session (and sets the mode);
+    with another, raises (deactivate first).
     """
+    if mode not in ("timing", "functional"):
+        raise ValueError(f"drop-in mode runs launches in 'timing' or 'functional' mode, not {mode!r}")
     if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"):
         raise RuntimeError("NUMBA_ENABLE_CUDASIM=1 replaces numba.cuda with numba's simulator; "
                            "unset it to run on emu")
@@ -38,8 +42,9 @@ def activate(arch: str = "sm_80") -> session.Session:
         if session._current.gpu.preset != gpu.preset:
             raise RuntimeError(f"emu is already active as {session._current.gpu.preset.sm}; "
                                "call emu.deactivate() first")
+        session._current.mode = mode
         return session._current
-    opened = session.open_session(gpu)
+    opened = session.open_session(gpu, mode)
     hooks.install()
     return opened
 

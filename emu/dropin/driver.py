@@ -232,7 +232,7 @@ class EmulatedDriver(numba_driver.Driver):
 
     def cuEventElapsedTime(self, start, end):
         """Milliseconds of emulated device time between the two records: the ``time_s`` of the launches
-        between them. Raises ``UnsupportedAPIError`` while a launch has no emulated time (no cycle model)."""
+        between them. Raises ``UnsupportedAPIError`` if one ran in functional mode (no cycles)."""
         events = self._session.events
         if int(start) not in events or int(end) not in events:
             raise _error("CUDA_ERROR_INVALID_HANDLE", "elapsed_time of an event that was never recorded")
@@ -240,8 +240,9 @@ class EmulatedDriver(numba_driver.Driver):
         runs = self._session.runs[first:last]
         untimed = [run.report.kernel for run in runs if getattr(run.report, "time_s", None) is None]
         if untimed:
-            raise UnsupportedAPIError(f"Event.elapsed_time: kernel {untimed[0]} has no emulated time yet "
-                                      "(emu's reports have no cycle figures until its cycle model lands)")
+            raise UnsupportedAPIError(f"Event.elapsed_time: kernel {untimed[0]} ran in functional mode, "
+                                      "which has no emulated time (use timing mode: emu.activate(mode='timing'), "
+                                      "python -m emu --mode timing)")
         seconds = sum(run.report.time_s for run in runs)
         return 1000.0 * seconds * (1 if events[int(end)] >= events[int(start)] else -1)
 

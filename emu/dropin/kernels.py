@@ -194,7 +194,7 @@ def launch(stream, config: LaunchConfig, kernel: EmuFunction, *args) -> None:
     try:
         with LaunchProgress(kernel.compiled.name) as progress:
             run = session.gpu.launch(kernel.compiled, config.grid, config.block, values,
-                                     shared_mem=config.shmem_size, device_memory=session.memory,
+                                     shared_mem=config.shmem_size, mode=session.mode, device_memory=session.memory,
                                      cooperative=config.is_cooperative, progress=progress)
     except LaunchError as exc:
         if isinstance(exc, KernelArgumentError):

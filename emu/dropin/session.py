@@ -26,6 +26,7 @@ class MappedRange:
 @dataclass
 class Session:
     gpu: GPU
+    mode: str = "timing"                              # of every launch: emu.launch.MODES
     memory: DeviceMemory = field(default_factory=DeviceMemory)
     runs: list = field(default_factory=list)          # [Run] of every launch, in order
     mapped: dict = field(default_factory=dict)        # host address -> MappedRange
@@ -60,9 +61,9 @@ def current() -> Session:
     return _current
 
 
-def open_session(gpu: GPU) -> Session:
+def open_session(gpu: GPU, mode: str = "timing") -> Session:
     global _current
-    _current = Session(gpu)
+    _current = Session(gpu, mode)
     return _current
 
 

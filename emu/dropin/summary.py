@@ -32,7 +32,7 @@ def table(runs) -> Table:
 
 
 def _device_time(report) -> str:
-    """Emulated device time once the cycle model gives it (``report.time_s``); "—" until then."""
+    """Emulated device time (``report.time_s``); "—" for a launch in functional mode."""
     seconds = getattr(report, "time_s", None)
     return "—" if seconds is None else f"{seconds * 1e6:,.2f} µs"
 
