@@ -310,3 +310,16 @@ def test_launches_cuda_refuses_raise_cuda_errors():
     assert isinstance(refused.value, emu.LaunchError) and ".maxntid" in str(refused.value)
     with pytest.raises(CUDAError, match="too many resources"):
         add_one[1, 2048](out)
+
+
+def test_occupancy_query_is_cudas_calculation(session):
+    """numba's max_cooperative_grid_blocks goes through cuOccupancyMaxActiveBlocksPerMultiprocessor: emu
+    answers with CUDA's occupancy rules and the kernel's registers from ptxas."""
+    from emu.arch.occupancy import occupancy
+    from emu.frontend import ptxas_resources
+    add_one[1, 32](cuda.to_device(np.zeros(32)))
+    kernel = add_one.overloads[add_one.signatures[0]]
+    got = kernel.max_cooperative_grid_blocks(256)
+    compiled = next(f.compiled for f in session.functions.values() if "add_one" in f.name)
+    registers = ptxas_resources(compiled.ptx, compiled.entry, session.gpu.preset.cc).registers_per_thread
+    assert got == occupancy(session.gpu.preset, 256, registers, 0).ctas_per_sm * session.gpu.preset.sm_count

@@ -23,7 +23,9 @@ from cuda.bindings import driver as binding
 from numba.cuda.cudadrv import driver as numba_driver
 from numba.cuda.cudadrv.driver import CudaAPIError
 
+from emu.arch.occupancy import occupancy
 from emu.errors import UnsupportedAPIError
+from emu.frontend import ptxas_resources
 from emu.frontend.cuda_cpp import nvrtc_version
 
 from . import session as sessions
@@ -248,4 +250,10 @@ class EmulatedDriver(numba_driver.Driver):
 
     # ---------------------------------------------------------------- occupancy
     def cuOccupancyMaxActiveBlocksPerMultiprocessor(self, function, block_size, dynamic_shared):
-        return self._session.gpu._resident_ctas(2**31, (int(block_size), 1, 1))
+        """CUDA's occupancy calculation (``emu.arch.occupancy``) with the registers and static shared
+        memory ptxas gives the kernel."""
+        preset = self._session.gpu.preset
+        compiled = self._session.functions[int(function)].compiled
+        resources = ptxas_resources(compiled.ptx, compiled.entry, preset.cc)
+        return occupancy(preset, int(block_size), resources.registers_per_thread,
+                         resources.shared_bytes_static + int(dynamic_shared)).ctas_per_sm

@@ -72,6 +72,7 @@ class EmuFunction:
         self.name = compiled.entry
         self.handle = id(self)
         self.kernel = self
+        current().functions[self.handle] = self
 
     def __repr__(self):
         return f"<emu function {self.name}>"

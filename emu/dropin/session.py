@@ -36,6 +36,7 @@ class Session:
     handles: int = 0x1000                             # the last stream or event handle given out (0-2
                                                       # name the default, legacy and per-thread streams)
     context_pushed: bool = False
+    functions: dict = field(default_factory=dict)     # handle -> kernels.EmuFunction, for the driver's queries
 
     def record(self, run: Run) -> None:
         self.runs.append(run)
