@@ -1,4 +1,4 @@
-"""emu's command line: ``emu run|arch|ptx|bench`` (also ``python -m emu``).
+"""emu's command line: ``emu run|arch|ptx|compare|bench`` (also ``python -m emu``).
 
 ``python -m emu [options] script.py args...`` and ``python -m emu [options] -m module args...``
 are ``emu run``: the program runs unmodified with numba.cuda on the emulated GPU
@@ -163,6 +163,21 @@ def ptx(target, arch, signature):
     activate(arch)                       # a file that launches kernels when imported still runs, on emu
     kernel = kernel_from_file(path, name)
     click.echo(annotated_ptx(kernel, get_preset(arch).cc, signature))
+
+
+@main.command()
+@click.argument("measured", type=click.Path(exists=True, dir_okay=False))
+@click.option("--gpu", required=True, help="The emu preset to compare with (a100, h200, sm_90, ...).")
+@click.option("--emulated", type=click.Path(exists=True, dir_okay=False),
+              help="An emulated timing file to use instead of running emu now.")
+def compare(measured, gpu, emulated):
+    """Emulated vs measured time per kernel and microbenchmark, with the mean absolute error, from a
+    timing file recorded on a GPU (python -m emu.hw.timing)."""
+    from pathlib import Path
+
+    from emu.hw.compare import compare as compare_files
+
+    click.echo(compare_files(Path(measured), gpu, Path(emulated) if emulated else None))
 
 
 @main.command()

@@ -133,6 +133,18 @@ def test_compare_runs_emu_on_the_measured_file(stand_in, tmp_path):
     assert compare.main([str(path), "--gpu", "a100"]) == 0
 
 
+def test_emu_compare_command_prints_the_table(stand_in, tmp_path):
+    from click.testing import CliRunner
+
+    from emu.cli import main
+    measured, emulated = tmp_path / timing.file_name("Synthetic Test GPU"), tmp_path / "emu_timing_sm_80.json"
+    timing.save(synthetic_measured(stand_in), measured)
+    timing.save(stand_in, emulated)
+    result = CliRunner().invoke(main, ["compare", str(measured), "--gpu", "a100", "--emulated", str(emulated)])
+    assert result.exit_code == 0, result.output
+    assert "Synthetic Test GPU" in result.output and "mean absolute percentage error" in result.output
+
+
 # ------------------------------------------------------------------ the microbenchmark kernels on emu
 @pytest.fixture(scope="module")
 def gpu():
