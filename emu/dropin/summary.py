@@ -53,23 +53,21 @@ def _file_stem(index: int, run) -> str:
     return f"{index:04d}_{re.sub(r'[^A-Za-z0-9_]+', '_', run.report.kernel)}"
 
 
-def write_json(runs, directory) -> list[Path]:
-    """Each launch's report as ``DIR/NNNN_kernel.json``."""
+def _write_each(runs, directory, suffix: str, save) -> list[Path]:
+    """``save(report, path)`` for each launch, at ``DIR/NNNN_kernel<suffix>``."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, run in enumerate(runs):
-        paths.append(out / f"{_file_stem(i, run)}.json")
-        run.report.to_json(paths[-1])
+    paths = [out / f"{_file_stem(i, run)}{suffix}" for i, run in enumerate(runs)]
+    for run, path in zip(runs, paths):
+        save(run.report, path)
     return paths
+
+
+def write_json(runs, directory) -> list[Path]:
+    """Each launch's report as ``DIR/NNNN_kernel.json``."""
+    return _write_each(runs, directory, ".json", lambda report, path: report.to_json(path))
 
 
 def write_plots(runs, directory) -> list[Path]:
     """Each launch's report plotted as ``DIR/NNNN_kernel.png`` (needs matplotlib)."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, run in enumerate(runs):
-        paths.append(out / f"{_file_stem(i, run)}.png")
-        run.report.plot(paths[-1])
-    return paths
+    return _write_each(runs, directory, ".png", lambda report, path: report.plot(path))
